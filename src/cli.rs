@@ -1,0 +1,65 @@
+//! Command-line definitions (clap). Parsing only; `main.rs` dispatches.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Repairs GitHub Actions workflows in place: least-privilege permissions, verified
+/// format-preserving edits.
+#[derive(Debug, Parser)]
+#[command(name = "ghfix", version, about, long_about = None)]
+pub struct Cli {
+    /// When to colour output (`NO_COLOR` is respected in `auto`).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour on a terminal unless NO_COLOR is set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Format-preserving low-level edits of one YAML file, verified before anything is written.
+    ///
+    /// Operations run in the order given. Paths look like `jobs.build.steps[2].with.token`; quote
+    /// keys that contain dots (`env."a.b"`); `@N:` selects the N-th document (0-based). Values are
+    /// JSON when they parse as JSON (`true`, `1`, `{"run": "make"}`, `"on"`), else plain strings.
+    Edit(EditArgs),
+}
+
+/// Arguments of `ghfix edit`.
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// The YAML file to edit.
+    pub file: PathBuf,
+    /// Set PATH=VALUE, creating the entry and missing parent mappings.
+    #[arg(long, value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Delete the entry or sequence item at PATH, with its own comment lines.
+    #[arg(long, value_name = "PATH")]
+    pub delete: Vec<String>,
+    /// Append VALUE to the sequence at PATH (created when missing).
+    #[arg(long, value_name = "PATH=VALUE")]
+    pub append: Vec<String>,
+    /// Add or replace the trailing comment of the entry at PATH.
+    #[arg(long, value_name = "PATH=TEXT")]
+    pub comment: Vec<String>,
+    /// Replace FROM with TO inside the scalar at PATH.
+    #[arg(long, value_name = "PATH=FROM=>TO")]
+    pub rewrite: Vec<String>,
+    /// Print a unified diff instead of writing the file.
+    #[arg(long)]
+    pub dry_run: bool,
+}

@@ -1,0 +1,32 @@
+//! The `ghfix` binary: parses the command line, calls the library, maps errors to exit codes.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches};
+
+use ghfix::cli::{Cli, ColorChoice, Command};
+use ghfix::commands;
+
+fn main() -> ExitCode {
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let colour = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    };
+    let code = match cli.command {
+        Command::Edit(args) => {
+            let sub = matches.subcommand_matches("edit").expect("edit was parsed");
+            commands::edit::run(&args, &commands::edit::order(sub), colour)
+        }
+    };
+    ExitCode::from(code)
+}

@@ -1,0 +1,3 @@
+//! Output for people and machines: diffs, findings, JSON, SARIF and GitHub annotations.
+
+pub mod diff;
