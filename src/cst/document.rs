@@ -474,7 +474,7 @@ fn check_syntax(text: &str, tree: &Tree) -> Result<Vec<Yaml>, ParseError> {
         };
         return Err(ParseError { line, col, message });
     }
-    crate::cst::verify::load(text)
+    crate::cst::verify::load(text, tree)
 }
 
 fn collect_kind<'t>(node: Node<'t>, kind: &str, out: &mut Vec<Node<'t>>) {

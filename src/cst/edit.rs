@@ -122,10 +122,10 @@ type Splice = (Range<usize>, String);
 /// without errors and mean exactly what the operations declare. Returns the edited document.
 pub fn apply(doc: &Document, ops: &[Op]) -> Result<Document, EditError> {
     let mut work = doc.clone();
-    let mut style = None;
+    let style = std::cell::OnceCell::new();
+    let style = || *style.get_or_init(|| Style::measure(doc));
     for op in ops {
-        let style = *style.get_or_insert_with(|| Style::measure(doc));
-        let splices = plan(&work, op, style)?;
+        let splices = plan(&work, op, &style)?;
         for (range, text) in splices {
             let text = style::with_newline(text, work.newline());
             work.splice(range, &text);
@@ -160,10 +160,10 @@ pub fn apply(doc: &Document, ops: &[Op]) -> Result<Document, EditError> {
 }
 
 fn apply_unverified(doc: &Document, ops: &[Op]) -> Option<Document> {
-    let style = Style::measure(doc);
+    let style = || Style::measure(doc);
     let mut work = doc.clone();
     for op in ops {
-        for (range, text) in plan(&work, op, style).ok()? {
+        for (range, text) in plan(&work, op, &style).ok()? {
             let text = style::with_newline(text, work.newline());
             work.splice(range, &text);
         }
@@ -209,7 +209,7 @@ fn invalid(op: &Op, message: impl Into<String>) -> EditError {
 }
 
 /// Turns one operation into splices against the current text (applied back to front).
-fn plan(doc: &Document, op: &Op, style: Style) -> Result<Vec<Splice>, EditError> {
+fn plan(doc: &Document, op: &Op, style: &dyn Fn() -> Style) -> Result<Vec<Splice>, EditError> {
     let path = op.path();
     let lookup = doc.lookup(path).map_err(|source| EditError::Path {
         op: op.describe(),
@@ -218,7 +218,7 @@ fn plan(doc: &Document, op: &Op, style: Style) -> Result<Vec<Splice>, EditError>
     let mut splices = match (op, lookup) {
         (Op::Set { value, .. }, Lookup::Found(slot)) => {
             refuse_aliased(doc, op, slot.node(), true)?;
-            vec![replace_value(doc, op, slot, value, style)?]
+            vec![replace_value(doc, op, slot, value, style())?]
         }
         (Op::Set { value, place, .. }, Lookup::Missing { slot, depth }) => {
             refuse_aliased(doc, op, slot.node(), false)?;
@@ -235,15 +235,15 @@ fn plan(doc: &Document, op: &Op, style: Style) -> Result<Vec<Splice>, EditError>
                     format!("index out of range at `{}`", path.prefix(depth + 1)),
                 ));
             };
-            vec![insert_entry(doc, op, slot, key, &nested, place, style)?]
+            vec![insert_entry(doc, op, slot, key, &nested, place, style())?]
         }
         (Op::Remove { .. }, Lookup::Found(slot)) => {
             refuse_aliased(doc, op, slot.node(), true)?;
-            remove(doc, op, slot, style)?
+            remove(doc, op, slot, style())?
         }
         (Op::Append { value, .. }, Lookup::Found(slot)) => {
             refuse_aliased(doc, op, slot.node(), false)?;
-            vec![append(doc, op, slot, value, style)?]
+            vec![append(doc, op, slot, value, style())?]
         }
         (Op::Append { path, value }, Lookup::Missing { .. }) => {
             let set = Op::Set {
@@ -545,8 +545,18 @@ fn replace_value(
     };
     let mut rendered = String::new();
     style::after_indicator(&mut rendered, value, col, &style, item);
-    let rendered = rendered.strip_suffix('\n').unwrap_or(&rendered).to_string();
-    Ok((indicator..end.max(indicator), rendered))
+    let rendered = rendered.strip_suffix('\n').unwrap_or(&rendered);
+    let end = end.max(indicator);
+    // A comment after the old value stays on the indicator's line, above a new block.
+    let line_end = line_content_end(text, end);
+    let rest = text[end..line_end].trim_start();
+    if rendered.starts_with('\n') && rest.starts_with('#') {
+        return Ok((
+            indicator..line_end,
+            format!(" {}{rendered}", rest.trim_end()),
+        ));
+    }
+    Ok((indicator..end, rendered.to_string()))
 }
 
 fn value_is_empty(value: &Value) -> bool {

@@ -106,6 +106,15 @@ pub fn render(s: &str, preferred: Quote, flow: bool) -> String {
     }
 }
 
+/// Writes a new string: plain where it reads back unchanged, else in the file's `quote` style.
+pub fn render_new(s: &str, quote: Quote, flow: bool) -> String {
+    if plain_ok(s, flow) {
+        s.to_string()
+    } else {
+        render(s, quote, flow)
+    }
+}
+
 /// Whether single quotes can hold `s` on one line.
 pub fn single_ok(s: &str) -> bool {
     !s.chars().any(|c| c.is_control())

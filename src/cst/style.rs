@@ -32,7 +32,13 @@ impl Default for Style {
 
 /// Column (in bytes) of `byte` within its line.
 pub fn column(text: &str, byte: usize) -> usize {
-    byte - text[..byte].rfind('\n').map_or(0, |i| i + 1)
+    let line_start = text[..byte].rfind('\n').map_or(0, |i| i + 1);
+    let bom = if line_start == 0 && text.starts_with('\u{feff}') {
+        3
+    } else {
+        0
+    };
+    byte - line_start - bom.min(byte)
 }
 
 impl Style {
@@ -145,15 +151,7 @@ pub fn inline_scalar(value: &Value, quote: Quote, flow: bool) -> String {
         Value::Null => "null".to_string(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
-        Value::String(s) => scalar::render(
-            s,
-            if quote == Quote::Double {
-                Quote::Double
-            } else {
-                Quote::Plain
-            },
-            flow,
-        ),
+        Value::String(s) => scalar::render_new(s, quote, flow),
         Value::Array(_) | Value::Object(_) => flow_value(value, quote),
     }
 }
@@ -176,10 +174,7 @@ pub fn flow_value(value: &Value, quote: Quote) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        Value::String(s) => match quote {
-            Quote::Double => scalar::render(s, Quote::Double, true),
-            _ => scalar::render(s, Quote::Plain, true),
-        },
+        Value::String(s) => scalar::render_new(s, quote, true),
         _ => inline_scalar(value, quote, true),
     }
 }

@@ -4,6 +4,7 @@
 //! expected meaning is computed by applying each operation to the meaning before the batch; the
 //! batch is accepted only when that equals the meaning of the edited text.
 
+use tree_sitter::{Node, Tree};
 use yaml_rust2::{Yaml, YamlLoader};
 
 use crate::cst::document::ParseError;
@@ -12,13 +13,54 @@ use crate::cst::path::{Path, Segment};
 use crate::cst::Value;
 
 /// Loads every document of `text` (a leading BOM is ignored).
-pub fn load(text: &str) -> Result<Vec<Yaml>, ParseError> {
+///
+/// yaml-rust2 insists that the lines of a multi-line flow collection in block context are
+/// indented deeper than the block around it, where GitHub's reader and libyaml do not (a closing
+/// `]` under its `- [`). When the first load fails, the loader is given a copy in which every
+/// continuation line of such a collection is indented further: white space at the start of lines
+/// inside flow collections carries no meaning, so the copy means what the text means.
+pub fn load(text: &str, tree: &Tree) -> Result<Vec<Yaml>, ParseError> {
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-    YamlLoader::load_from_str(body).map_err(|e| ParseError {
-        line: e.marker().line(),
-        col: e.marker().col() + 1,
-        message: e.info().to_string(),
-    })
+    let first = match YamlLoader::load_from_str(body) {
+        Ok(docs) => return Ok(docs),
+        Err(e) => ParseError {
+            line: e.marker().line(),
+            col: e.marker().col() + 1,
+            message: e.info().to_string(),
+        },
+    };
+    let mut starts = Vec::new();
+    flow_continuation_lines(text, tree.root_node(), &mut starts);
+    if starts.is_empty() {
+        return Err(first);
+    }
+    let mut copy = String::with_capacity(text.len() + starts.len() * 16);
+    let mut last = 0;
+    for start in starts {
+        copy.push_str(&text[last..start]);
+        copy.push_str("                ");
+        last = start;
+    }
+    copy.push_str(&text[last..]);
+    let body = copy.strip_prefix('\u{feff}').unwrap_or(&copy);
+    YamlLoader::load_from_str(body).map_err(|_| first)
+}
+
+/// Byte offsets of the line starts inside outermost multi-line flow collections in block context.
+fn flow_continuation_lines(text: &str, node: Node, out: &mut Vec<usize>) {
+    if matches!(node.kind(), "flow_mapping" | "flow_sequence") {
+        let range = node.byte_range();
+        out.extend(
+            text[range.clone()]
+                .match_indices('\n')
+                .map(|(i, _)| range.start + i + 1),
+        );
+        return;
+    }
+    let mut cursor = node.walk();
+    for child in node.named_children(&mut cursor) {
+        flow_continuation_lines(text, child, out);
+    }
 }
 
 /// Converts a new value to the loader's representation.
@@ -224,7 +266,7 @@ mod tests {
     use super::*;
 
     fn y(s: &str) -> Yaml {
-        load(s).unwrap().remove(0)
+        crate::cst::Document::parse(s.to_string()).unwrap().parsed()[0].clone()
     }
 
     #[test]
@@ -267,7 +309,10 @@ mod tests {
 
     #[test]
     fn load_reports_positions() {
-        let err = load("a: b: c\n").unwrap_err();
+        let err = crate::cst::Document::parse("a: b: c\n".to_string()).unwrap_err();
         assert_eq!(err.line, 1);
+        let closing_under_dash = "m:\n  - [\n    a,\n    b\n  ]\n";
+        let doc = crate::cst::Document::parse(closing_under_dash.to_string()).unwrap();
+        assert!(same(&doc.parsed()[0], &y("m: [[a, b]]")));
     }
 }

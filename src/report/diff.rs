@@ -9,7 +9,7 @@ pub fn unified(path: &str, before: &str, after: &str) -> String {
     if before == after {
         return String::new();
     }
-    let path = path.trim_start_matches("./");
+    let path = path.trim_start_matches("./").trim_start_matches('/');
     let diff = TextDiff::from_lines(before, after);
     let mut out = format!("diff --git a/{path} b/{path}\n");
     out.push_str(
