@@ -8,3 +8,5 @@ pub mod commands;
 pub mod cst;
 pub mod files;
 pub mod report;
+pub mod rules;
+pub mod workflow;

@@ -1,0 +1,393 @@
+//! The knowledge base: what actions and commands need from the GITHUB_TOKEN, as data under
+//! `rules/knowledge/`, embedded at build time and extendable with `--rules DIR`.
+
+use std::collections::BTreeMap;
+
+use regex::Regex;
+use serde::Deserialize;
+
+use crate::rules::load;
+
+/// A permission level. `None < Read < Write`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// No access.
+    None,
+    /// Read access.
+    Read,
+    /// Write access (implies read).
+    Write,
+}
+
+impl Level {
+    /// The YAML word for the level.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::None => "none",
+            Level::Read => "read",
+            Level::Write => "write",
+        }
+    }
+
+    /// Parses `read`, `write` or `none`.
+    pub fn parse(s: &str) -> Option<Level> {
+        match s {
+            "none" => Some(Level::None),
+            "read" => Some(Level::Read),
+            "write" => Some(Level::Write),
+            _ => None,
+        }
+    }
+}
+
+/// Every scope `permissions:` accepts (see GITHUB_TOKEN.md).
+pub const SCOPES: &[&str] = &[
+    "actions",
+    "artifact-metadata",
+    "attestations",
+    "checks",
+    "code-quality",
+    "contents",
+    "deployments",
+    "discussions",
+    "id-token",
+    "issues",
+    "models",
+    "packages",
+    "pages",
+    "pull-requests",
+    "repository-projects",
+    "security-events",
+    "statuses",
+    "vulnerability-alerts",
+];
+
+/// Where an action gets its token.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenInput {
+    /// The input carrying the token.
+    pub input: String,
+    /// `github.token` when the input defaults to the job's token, `none` otherwise.
+    pub default: String,
+}
+
+/// How a need is met.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Via {
+    /// Counts only when the action's token is the job's GITHUB_TOKEN.
+    #[default]
+    Token,
+    /// Counts whatever token the action gets (OIDC and the like).
+    Job,
+}
+
+/// A condition on a step's `with:` inputs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    /// The input.
+    pub input: String,
+    /// Holds when the input equals this text.
+    pub equals: Option<String>,
+    /// Holds when the input is given (`true`) or not (`false`).
+    pub present: Option<bool>,
+    /// Holds when the input is not given (`true`).
+    pub absent: Option<bool>,
+    /// Holds when the input matches this regex.
+    pub matches: Option<String>,
+}
+
+/// One thing an action needs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Need {
+    /// Scopes and levels.
+    pub permissions: BTreeMap<String, Level>,
+    /// Whether the need depends on the token being GITHUB_TOKEN.
+    #[serde(default)]
+    pub via: Via,
+    /// Why, in a few words.
+    pub reason: String,
+    /// When it applies.
+    #[serde(rename = "if")]
+    pub condition: Option<Condition>,
+}
+
+/// What ghfix knows of one action.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ActionFacts {
+    /// Its token input, if it takes one.
+    pub token: Option<TokenInput>,
+    /// What it needs.
+    #[serde(default)]
+    pub needs: Vec<Need>,
+    /// Events its writes create.
+    #[serde(default)]
+    pub creates_events: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActionsFile {
+    #[serde(default)]
+    actions: BTreeMap<String, Option<ActionFacts>>,
+}
+
+/// How a command in a script finds its token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Auth {
+    /// Credentials persisted by actions/checkout, or a token in the remote URL.
+    Git,
+    /// `GH_TOKEN` / `GITHUB_TOKEN` in the environment.
+    Gh,
+    /// The token written into the command or an environment variable holding it.
+    Header,
+    /// A registry login made earlier in the job with the token.
+    Registry,
+    /// An `.npmrc` pointing at npm.pkg.github.com with the token.
+    NpmGithub,
+    /// The job's runtime credentials, whatever the token.
+    Job,
+}
+
+/// A command pattern for `run:` steps.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CommandFacts {
+    /// Regex over one line of the script.
+    #[serde(rename = "match")]
+    pub pattern: String,
+    /// How it authenticates.
+    pub auth: Auth,
+    /// What it needs.
+    #[serde(default)]
+    pub permissions: BTreeMap<String, Level>,
+    /// Why.
+    #[serde(default)]
+    pub reason: String,
+    /// Set when the command's needs cannot be expressed (the job is left for review).
+    pub unknown: Option<String>,
+    /// Events it creates.
+    #[serde(default)]
+    pub creates_events: Vec<String>,
+    /// The compiled pattern.
+    #[serde(skip)]
+    pub regex: Option<Regex>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CommandsFile {
+    commands: Vec<CommandFacts>,
+}
+
+/// An endpoint pattern of the REST API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// Regex over the path after `repos/{owner}/{repo}/`.
+    pub path: String,
+    /// The scope it needs.
+    pub scope: String,
+}
+
+/// How REST calls map to scopes.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Api {
+    /// Method-name prefixes that only read.
+    pub read_prefixes: Vec<String>,
+    /// `github.rest.<group>` -> scope.
+    pub rest_groups: BTreeMap<String, String>,
+    /// `<group>.<method>` -> scope, overriding the group (`none`: nothing to grant).
+    pub rest_methods: BTreeMap<String, String>,
+    /// Endpoint paths -> scope.
+    pub endpoints: Vec<Endpoint>,
+    #[serde(skip)]
+    compiled: Vec<(Regex, String)>,
+}
+
+/// The whole knowledge base.
+#[derive(Debug, Default)]
+pub struct Knowledge {
+    /// Actions by lowercase `owner/repo[/path]`.
+    pub actions: BTreeMap<String, ActionFacts>,
+    /// Command patterns, in order.
+    pub commands: Vec<CommandFacts>,
+    /// The REST map.
+    pub api: Api,
+}
+
+/// The knowledge files built into the binary.
+pub const EMBEDDED: &[(&str, &str)] = &[
+    (
+        "rules/knowledge/actions/official.yml",
+        include_str!("../../rules/knowledge/actions/official.yml"),
+    ),
+    (
+        "rules/knowledge/actions/third-party-a.yml",
+        include_str!("../../rules/knowledge/actions/third-party-a.yml"),
+    ),
+    (
+        "rules/knowledge/actions/third-party-b.yml",
+        include_str!("../../rules/knowledge/actions/third-party-b.yml"),
+    ),
+    (
+        "rules/knowledge/commands.yml",
+        include_str!("../../rules/knowledge/commands.yml"),
+    ),
+    (
+        "rules/knowledge/api.yml",
+        include_str!("../../rules/knowledge/api.yml"),
+    ),
+];
+
+impl Knowledge {
+    /// The embedded knowledge base.
+    pub fn embedded() -> Result<Knowledge, String> {
+        let mut kb = Knowledge::default();
+        for (name, text) in EMBEDDED {
+            kb.add(name, text)?;
+        }
+        Ok(kb)
+    }
+
+    /// Adds one file; its kind is told by its name (`commands.yml`, `api.yml`, else actions).
+    pub fn add(&mut self, name: &str, text: &str) -> Result<(), String> {
+        let file = name.rsplit('/').next().unwrap_or(name);
+        match file {
+            "commands.yml" => {
+                let parsed: CommandsFile = load::parse(name, text)?;
+                for mut c in parsed.commands {
+                    c.regex = Some(
+                        Regex::new(&c.pattern)
+                            .map_err(|e| format!("{name}: bad pattern `{}`: {e}", c.pattern))?,
+                    );
+                    self.commands.push(c);
+                }
+            }
+            "api.yml" => {
+                let mut api: Api = load::parse(name, text)?;
+                for e in &api.endpoints {
+                    let re = Regex::new(&e.path)
+                        .map_err(|err| format!("{name}: bad path `{}`: {err}", e.path))?;
+                    api.compiled.push((re, e.scope.clone()));
+                }
+                self.api = api;
+            }
+            _ => {
+                let parsed: ActionsFile = load::parse(name, text)?;
+                for (action, facts) in parsed.actions {
+                    let facts = facts.unwrap_or_default();
+                    for need in &facts.needs {
+                        check_scopes(name, &action, need.permissions.keys())?;
+                        if let Some(m) = need.condition.as_ref().and_then(|c| c.matches.as_ref()) {
+                            Regex::new(m)
+                                .map_err(|e| format!("{name}: {action}: bad regex `{m}`: {e}"))?;
+                        }
+                    }
+                    self.actions.insert(action.to_lowercase(), facts);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Facts for `uses:` text such as `actions/checkout@v4` (case-insensitive, ref ignored).
+    /// A sub-path action falls back to nothing: `github/codeql-action/init` must be listed itself.
+    pub fn action(&self, uses: &str) -> Option<&ActionFacts> {
+        let name = uses.split('@').next().unwrap_or(uses).to_lowercase();
+        self.actions.get(name.trim_end_matches('/'))
+    }
+
+    /// The scope a REST endpoint path (after `repos/{owner}/{repo}/`) needs, if known.
+    pub fn endpoint_scope(&self, path: &str) -> Option<&str> {
+        self.api
+            .compiled
+            .iter()
+            .find(|(re, _)| re.is_match(path))
+            .map(|(_, s)| s.as_str())
+    }
+
+    /// The scope and level of `github.rest.<group>.<method>`; `Ok(None)` when it needs nothing,
+    /// `Err` when unknown.
+    pub fn rest_method(&self, group: &str, method: &str) -> Result<Option<(String, Level)>, ()> {
+        let scope = match self.api.rest_methods.get(&format!("{group}.{method}")) {
+            Some(s) => s.clone(),
+            None => self.api.rest_groups.get(group).cloned().ok_or(())?,
+        };
+        if scope == "none" {
+            return Ok(None);
+        }
+        let level = if self
+            .api
+            .read_prefixes
+            .iter()
+            .any(|p| method.starts_with(p.as_str()))
+        {
+            Level::Read
+        } else {
+            Level::Write
+        };
+        Ok(Some((scope, level)))
+    }
+}
+
+fn check_scopes<'a>(
+    file: &str,
+    action: &str,
+    scopes: impl Iterator<Item = &'a String>,
+) -> Result<(), String> {
+    for s in scopes {
+        if !SCOPES.contains(&s.as_str()) {
+            return Err(format!("{file}: {action}: unknown permission scope `{s}`"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_knowledge_loads_and_covers_the_common_actions() {
+        let kb = Knowledge::embedded().unwrap();
+        assert!(kb.actions.len() >= 150, "{}", kb.actions.len());
+        for a in [
+            "actions/checkout@v4",
+            "Actions/Upload-Artifact@v4",
+            "docker/build-push-action@v6",
+            "softprops/action-gh-release@v2",
+        ] {
+            assert!(kb.action(a).is_some(), "{a}");
+        }
+        assert_eq!(
+            kb.rest_method("issues", "createComment"),
+            Ok(Some(("issues".into(), Level::Write)))
+        );
+        assert_eq!(
+            kb.rest_method("pulls", "get"),
+            Ok(Some(("pull-requests".into(), Level::Read)))
+        );
+        assert_eq!(
+            kb.rest_method("repos", "createCommitStatus"),
+            Ok(Some(("statuses".into(), Level::Write)))
+        );
+        assert!(kb.rest_method("frobs", "x").is_err());
+        assert_eq!(kb.endpoint_scope("issues/1/comments"), Some("issues"));
+        assert_eq!(kb.endpoint_scope("releases"), Some("contents"));
+    }
+
+    #[test]
+    fn malformed_knowledge_names_line_and_column() {
+        let mut kb = Knowledge::default();
+        let err = kb.add("x.yml", "actions:\n  a/b:\n    needs:\n      - permissions: { contents: writ }\n        reason: r\n").unwrap_err();
+        assert!(err.starts_with("x.yml:4:"), "{err}");
+    }
+}

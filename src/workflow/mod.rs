@@ -1,0 +1,6 @@
+//! The GitHub Actions model built over the CST: workflows, jobs, steps, token sources.
+
+pub mod model;
+pub mod token;
+
+pub use model::{Job, Step, Workflow};

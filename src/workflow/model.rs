@@ -1,0 +1,219 @@
+//! The GitHub Actions model over a parsed document: workflow, jobs, steps, with their paths in
+//! the document (for locating findings and addressing edits). Knows GitHub, not rules.
+
+use yaml_rust2::Yaml;
+
+use crate::cst::Path;
+
+/// A string-valued view of a YAML scalar (numbers and booleans as written by the loader).
+pub fn scalar(y: &Yaml) -> Option<String> {
+    match y {
+        Yaml::String(s) | Yaml::Real(s) => Some(s.clone()),
+        Yaml::Integer(i) => Some(i.to_string()),
+        Yaml::Boolean(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn get<'y>(y: &'y Yaml, key: &str) -> Option<&'y Yaml> {
+    match y {
+        Yaml::Hash(h) => h
+            .iter()
+            .find(|(k, _)| matches!(k, Yaml::String(s) if s == key))
+            .map(|(_, v)| v),
+        _ => None,
+    }
+}
+
+fn pairs(y: Option<&Yaml>) -> Vec<(String, String)> {
+    match y {
+        Some(Yaml::Hash(h)) => h
+            .iter()
+            .filter_map(|(k, v)| Some((scalar(k)?, scalar(v).unwrap_or_default())))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// One step of a job (or of a composite action).
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Path of the step in its document.
+    pub path: Path,
+    /// `name:` or a description made from `uses:`/`run:`.
+    pub label: String,
+    /// `uses:`.
+    pub uses: Option<String>,
+    /// `run:`.
+    pub run: Option<String>,
+    /// `with:` inputs as text.
+    pub with: Vec<(String, String)>,
+    /// `env:` as text.
+    pub env: Vec<(String, String)>,
+}
+
+/// A job.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The job id.
+    pub id: String,
+    /// Path of the job (`jobs.<id>`).
+    pub path: Path,
+    /// `permissions:` when present.
+    pub permissions: Option<Yaml>,
+    /// `env:`.
+    pub env: Vec<(String, String)>,
+    /// `steps:`.
+    pub steps: Vec<Step>,
+    /// `uses:` of a job that calls a reusable workflow.
+    pub uses: Option<String>,
+    /// `secrets:` of such a job (`inherit` or a mapping).
+    pub secrets: Option<Yaml>,
+    /// Container and service images with the password used to pull them.
+    pub images: Vec<(String, Option<String>)>,
+}
+
+/// A workflow file, or a composite action's `runs.steps`.
+#[derive(Debug, Clone)]
+pub struct Workflow {
+    /// Top-level `permissions:` when present.
+    pub permissions: Option<Yaml>,
+    /// Top-level `env:`.
+    pub env: Vec<(String, String)>,
+    /// The jobs, in file order.
+    pub jobs: Vec<Job>,
+    /// Whether the file is a composite action (`runs:`), not a workflow.
+    pub is_action: bool,
+    /// Whether the workflow can be called by others (`on: workflow_call`).
+    pub reusable: bool,
+    /// The events that start it.
+    pub triggers: Vec<String>,
+}
+
+fn steps(list: Option<&Yaml>, base: &Path) -> Vec<Step> {
+    let Some(Yaml::Array(items)) = list else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let uses = get(s, "uses").and_then(scalar);
+            let run = get(s, "run").and_then(scalar);
+            let label = get(s, "name")
+                .and_then(scalar)
+                .or_else(|| uses.clone())
+                .or_else(|| {
+                    run.as_ref()
+                        .map(|r| r.lines().next().unwrap_or("").chars().take(40).collect())
+                })
+                .unwrap_or_else(|| format!("step {}", i + 1));
+            Step {
+                path: base.clone().index(i),
+                label,
+                uses,
+                run,
+                with: pairs(get(s, "with")),
+                env: pairs(get(s, "env")),
+            }
+        })
+        .collect()
+}
+
+fn image(y: &Yaml) -> Option<(String, Option<String>)> {
+    match y {
+        Yaml::String(s) => Some((s.clone(), None)),
+        Yaml::Hash(_) => {
+            let image = get(y, "image").and_then(scalar)?;
+            let password = get(y, "credentials")
+                .and_then(|c| get(c, "password"))
+                .and_then(scalar);
+            Some((image, password))
+        }
+        _ => None,
+    }
+}
+
+impl Workflow {
+    /// Reads the model from the first document's meaning. Anything that does not look like a
+    /// workflow yields a workflow with no jobs.
+    pub fn from_yaml(root: &Yaml) -> Workflow {
+        let is_action = get(root, "runs").is_some() && get(root, "jobs").is_none();
+        let triggers: Vec<String> = match get(root, "on") {
+            Some(Yaml::String(s)) => vec![s.clone()],
+            Some(Yaml::Array(a)) => a.iter().filter_map(scalar).collect(),
+            Some(Yaml::Hash(h)) => h.keys().filter_map(scalar).collect(),
+            _ => Vec::new(),
+        };
+        let mut jobs = Vec::new();
+        if is_action {
+            let runs = get(root, "runs");
+            let base = Path::default().key("runs").key("steps");
+            jobs.push(Job {
+                id: "(composite action)".into(),
+                path: Path::default().key("runs"),
+                permissions: None,
+                env: Vec::new(),
+                steps: steps(runs.and_then(|r| get(r, "steps")), &base),
+                uses: None,
+                secrets: None,
+                images: Vec::new(),
+            });
+        } else if let Some(Yaml::Hash(h)) = get(root, "jobs") {
+            for (k, job) in h {
+                let Some(id) = scalar(k) else { continue };
+                let path = Path::default().key("jobs").key(id.clone());
+                let mut images: Vec<_> =
+                    get(job, "container").and_then(image).into_iter().collect();
+                if let Some(Yaml::Hash(services)) = get(job, "services") {
+                    images.extend(services.values().filter_map(image));
+                }
+                jobs.push(Job {
+                    steps: steps(get(job, "steps"), &path.clone().key("steps")),
+                    id,
+                    path,
+                    permissions: get(job, "permissions").cloned(),
+                    env: pairs(get(job, "env")),
+                    uses: get(job, "uses").and_then(scalar),
+                    secrets: get(job, "secrets").cloned(),
+                    images,
+                });
+            }
+        }
+        Workflow {
+            permissions: get(root, "permissions").cloned(),
+            env: pairs(get(root, "env")),
+            reusable: triggers.iter().any(|t| t == "workflow_call"),
+            triggers,
+            jobs,
+            is_action,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_jobs_steps_and_env() {
+        let doc = crate::cst::Document::parse(
+            "on: [push]\nenv: {A: 1}\njobs:\n  b:\n    container: {image: ghcr.io/o/i, credentials: {password: p}}\n    steps:\n      - uses: actions/checkout@v4\n        with: {token: t}\n      - run: make\n        name: Build\n".into(),
+        )
+        .unwrap();
+        let w = Workflow::from_yaml(&doc.parsed()[0]);
+        assert_eq!(w.triggers, vec!["push"]);
+        assert_eq!(w.env, vec![("A".to_string(), "1".to_string())]);
+        let job = &w.jobs[0];
+        assert_eq!(
+            job.steps[0].with,
+            vec![("token".to_string(), "t".to_string())]
+        );
+        assert_eq!(job.steps[1].label, "Build");
+        assert_eq!(job.steps[1].path.to_string(), "jobs.b.steps[1]");
+        assert_eq!(
+            job.images,
+            vec![("ghcr.io/o/i".to_string(), Some("p".to_string()))]
+        );
+    }
+}
