@@ -1,4 +1,7 @@
 //! Rules: loading rule files and the knowledge base, running analyses, producing fixes.
 
+pub mod engine;
 pub mod knowledge;
 pub mod load;
+pub mod permissions;
+pub mod schema;

@@ -1,0 +1,496 @@
+//! Matching rules against a document, producing findings with fixes, and applying fixes to a
+//! fixed point with overlap detection. Every fix is one verified editor batch.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::cst::{self, Document, EditError, Op, Path, Place, Value};
+use crate::rules::knowledge::{Knowledge, Level};
+use crate::rules::load::locate;
+use crate::rules::permissions::{granted, Context, Grant, Needs};
+use crate::rules::schema::{Match, Rule, Safety, Severity};
+use crate::workflow::Workflow;
+
+/// One problem found in a file, with its fix when there is one.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// The rule.
+    pub rule: String,
+    /// How bad.
+    pub severity: Severity,
+    /// When the fix applies.
+    pub safety: Safety,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub col: usize,
+    /// What is wrong.
+    pub message: String,
+    /// Jobs left as they were, and why.
+    pub notes: Vec<String>,
+    /// The edits that fix it (empty: nothing ghfix can do).
+    #[serde(skip)]
+    pub ops: Vec<Op>,
+}
+
+impl Finding {
+    /// Whether the finding carries a fix.
+    pub fn fixable(&self) -> bool {
+        !self.ops.is_empty()
+    }
+}
+
+/// Rules plus knowledge.
+pub struct Engine {
+    /// The rules, embedded ones first.
+    pub rules: Vec<Rule>,
+    /// The knowledge base.
+    pub kb: Knowledge,
+}
+
+const TOP_AFTER: &[&str] = &["name", "run-name", "on", "concurrency", "env", "defaults"];
+const JOB_AFTER: &[&str] = &[
+    "name",
+    "needs",
+    "if",
+    "runs-on",
+    "environment",
+    "concurrency",
+    "uses",
+    "timeout-minutes",
+];
+const JOB_BEFORE: &[&str] = &[
+    "steps",
+    "with",
+    "secrets",
+    "strategy",
+    "container",
+    "services",
+    "outputs",
+    "defaults",
+    "env",
+];
+
+fn place(after: &[&str], before: &[&str]) -> Place {
+    Place {
+        after: after.iter().map(|s| s.to_string()).collect(),
+        before: before.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+fn reason_text(grant: &Grant) -> String {
+    let shown: Vec<&str> = grant.reasons.iter().take(2).map(String::as_str).collect();
+    let more = grant.reasons.len().saturating_sub(2);
+    let mut text = shown.join("; ");
+    if more > 0 {
+        text.push_str(&format!("; and {more} more"));
+    }
+    text
+}
+
+fn block_ops(path: &Path, scopes: &BTreeMap<String, Grant>, at: Place, comments: bool) -> Vec<Op> {
+    let value: Value = Value::Object(
+        scopes
+            .iter()
+            .map(|(s, g)| (s.clone(), Value::String(g.level.as_str().into())))
+            .collect(),
+    );
+    let mut ops = vec![Op::Set {
+        path: path.clone(),
+        value,
+        place: at,
+    }];
+    if comments {
+        for (scope, grant) in scopes {
+            ops.push(Op::Comment {
+                path: path.clone().key(scope.clone()),
+                text: reason_text(grant),
+            });
+        }
+    }
+    ops
+}
+
+impl Engine {
+    /// The embedded rules and knowledge, plus a user's folder (`DIR/*.yml` rules,
+    /// `DIR/knowledge/**` knowledge) when given.
+    pub fn load(extra: Option<&std::path::Path>) -> Result<Engine, String> {
+        let mut kb = Knowledge::embedded()?;
+        let mut rules = Vec::new();
+        for (name, text) in crate::rules::schema::EMBEDDED {
+            rules.push(Rule::parse(name, text)?);
+        }
+        if let Some(dir) = extra {
+            let mut files: Vec<_> = walk(dir);
+            files.sort();
+            for file in files {
+                let name = file.display().to_string();
+                let text = std::fs::read_to_string(&file).map_err(|e| format!("{name}: {e}"))?;
+                if file.components().any(|c| c.as_os_str() == "knowledge") {
+                    kb.add(&name, &text)?;
+                } else {
+                    let rule = Rule::parse(&name, &text)?;
+                    rules.retain(|r| r.id != rule.id);
+                    rules.push(rule);
+                }
+            }
+        }
+        Ok(Engine { rules, kb })
+    }
+
+    /// Runs every rule (or those in `only`) over `doc`.
+    pub fn check(
+        &self,
+        ctx_root: Option<std::path::PathBuf>,
+        name: &str,
+        doc: &Document,
+        only: &[String],
+    ) -> Vec<Finding> {
+        let Some(root) = doc.parsed().first() else {
+            return Vec::new();
+        };
+        let wf = Workflow::from_yaml(root);
+        if wf.is_action || wf.jobs.is_empty() {
+            return Vec::new();
+        }
+        let ctx = Context {
+            kb: &self.kb,
+            root: ctx_root,
+        };
+        let needs: Vec<Needs> = wf.jobs.iter().map(|j| ctx.job(&wf, j)).collect();
+        let mut findings = Vec::new();
+        for rule in self
+            .rules
+            .iter()
+            .filter(|r| only.is_empty() || only.contains(&r.id))
+        {
+            match &rule.matcher {
+                Match::Workflow { missing } if missing == "permissions" => {
+                    if wf.permissions.is_none() {
+                        findings.extend(self.least_privilege(rule, name, doc, &wf, &needs));
+                    }
+                }
+                Match::Job {
+                    lacks_needed_scope: true,
+                } => {
+                    findings.extend(self.missing_scopes(rule, doc, &wf, &needs));
+                }
+                _ => {}
+            }
+        }
+        findings.sort_by_key(|f| (f.line, f.col));
+        findings
+    }
+
+    fn finding(&self, rule: &Rule, doc: &Document, at: &Path, message: String) -> Finding {
+        let (line, col) = locate(doc, at);
+        Finding {
+            rule: rule.id.clone(),
+            severity: rule.severity,
+            safety: rule.safety,
+            line,
+            col,
+            message,
+            notes: Vec::new(),
+            ops: Vec::new(),
+        }
+    }
+
+    fn least_privilege(
+        &self,
+        rule: &Rule,
+        name: &str,
+        doc: &Document,
+        wf: &Workflow,
+        needs: &[Needs],
+    ) -> Option<Finding> {
+        let params = rule.fix.permissions.as_ref()?;
+        let summary = rule.summary.replace("{workflow}", name);
+        let at = if doc.parsed()[0]["on"].is_badvalue() {
+            Path::default().key("jobs")
+        } else {
+            Path::default().key("on")
+        };
+        let mut finding = self.finding(rule, doc, &at, summary);
+        let mut unknown_without_block = false;
+        for (job, n) in wf.jobs.iter().zip(needs) {
+            if !n.is_known() {
+                unknown_without_block |= job.permissions.is_none();
+                let why: Vec<&str> = n.unknown.iter().take(3).map(String::as_str).collect();
+                finding.notes.push(format!(
+                    "job `{}` left for review: {}",
+                    job.id,
+                    why.join("; ")
+                ));
+            }
+        }
+        let comments = params.comment_reasons;
+        let open: Vec<(&crate::workflow::Job, &Needs)> = wf
+            .jobs
+            .iter()
+            .zip(needs)
+            .filter(|(j, n)| j.permissions.is_none() && n.is_known())
+            .collect();
+        let mut ops = Vec::new();
+        if !unknown_without_block {
+            // Top-level: contents read when any job without its own block reads the repository.
+            let mut top = BTreeMap::new();
+            let mut readers = Vec::new();
+            for (_, n) in &open {
+                if let Some(reason) = n.scopes.get("contents").and_then(|g| g.reasons.first()) {
+                    if !readers.contains(reason) {
+                        readers.push(reason.clone());
+                    }
+                }
+            }
+            if !readers.is_empty() {
+                top.insert(
+                    "contents".to_string(),
+                    Grant {
+                        level: Level::Read,
+                        reasons: readers,
+                    },
+                );
+            }
+            ops.extend(block_ops(
+                &Path::default().key("permissions"),
+                &top,
+                place(TOP_AFTER, &["jobs"]),
+                comments,
+            ));
+            for (job, n) in &open {
+                let beyond = n
+                    .scopes
+                    .iter()
+                    .any(|(s, g)| top.get(s).is_none_or(|t| t.level < g.level));
+                if beyond {
+                    ops.extend(block_ops(
+                        &job.path.clone().key("permissions"),
+                        &n.scopes,
+                        place(JOB_AFTER, JOB_BEFORE),
+                        comments,
+                    ));
+                }
+            }
+        } else {
+            for (job, n) in &open {
+                ops.extend(block_ops(
+                    &job.path.clone().key("permissions"),
+                    &n.scopes,
+                    place(JOB_AFTER, JOB_BEFORE),
+                    comments,
+                ));
+            }
+        }
+        if unknown_without_block && open.is_empty() {
+            ops.clear();
+        }
+        finding.ops = ops;
+        Some(finding)
+    }
+
+    fn missing_scopes(
+        &self,
+        rule: &Rule,
+        doc: &Document,
+        wf: &Workflow,
+        needs: &[Needs],
+    ) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let comments = rule
+            .fix
+            .add_scope
+            .as_ref()
+            .is_some_and(|a| a.comment_reasons);
+        for (job, n) in wf.jobs.iter().zip(needs) {
+            let (block, own) = match (&job.permissions, &wf.permissions) {
+                (Some(b), _) => (b, true),
+                (None, Some(b)) => (b, false),
+                (None, None) => continue,
+            };
+            let have = granted(block);
+            for (scope, grant) in &n.scopes {
+                let current = have.get(scope).copied().unwrap_or(Level::None);
+                if current >= grant.level {
+                    continue;
+                }
+                let message = rule
+                    .summary
+                    .replace("{job}", &job.id)
+                    .replace("{scope}", scope)
+                    .replace("{level}", grant.level.as_str())
+                    .replace("{reason}", &reason_text(grant))
+                    .replace("{granted}", current.as_str());
+                let at = if own {
+                    job.path.clone().key("permissions")
+                } else {
+                    job.path.clone()
+                };
+                let mut finding = self.finding(rule, doc, &at, message);
+                let job_block = job.path.clone().key("permissions");
+                let one = BTreeMap::from([(scope.clone(), grant.clone())]);
+                finding.ops = match block {
+                    yaml_rust2::Yaml::Hash(_) if own => {
+                        let mut ops = vec![Op::Set {
+                            path: job_block.clone().key(scope.clone()),
+                            value: Value::String(grant.level.as_str().into()),
+                            place: Place::default(),
+                        }];
+                        if comments {
+                            ops.push(Op::Comment {
+                                path: job_block.key(scope.clone()),
+                                text: reason_text(grant),
+                            });
+                        }
+                        ops
+                    }
+                    yaml_rust2::Yaml::Hash(_) => {
+                        let mut scopes: BTreeMap<String, Grant> = have
+                            .iter()
+                            .map(|(s, l)| {
+                                (
+                                    s.clone(),
+                                    Grant {
+                                        level: *l,
+                                        reasons: Vec::new(),
+                                    },
+                                )
+                            })
+                            .collect();
+                        scopes.insert(scope.clone(), grant.clone());
+                        let mut ops =
+                            block_ops(&job_block, &scopes, place(JOB_AFTER, JOB_BEFORE), false);
+                        if comments {
+                            ops.extend(
+                                block_ops(&job_block, &one, Place::default(), true)
+                                    .into_iter()
+                                    .skip(1),
+                            );
+                        }
+                        ops
+                    }
+                    _ => Vec::new(),
+                };
+                out.push(finding);
+            }
+        }
+        out
+    }
+
+    /// Applies the fixes `check` finds, to a fixed point (at most 5 passes). Fixes whose edits
+    /// overlap another's wait for the next pass. Returns the fixed document and the findings that
+    /// remain; a fix refused by verification stops the file with that error.
+    pub fn fix(
+        &self,
+        root: Option<std::path::PathBuf>,
+        name: &str,
+        doc: &Document,
+        only: &[String],
+        allow_unsafe: bool,
+    ) -> Result<(Document, Vec<Finding>), (String, EditError)> {
+        let mut current = doc.clone();
+        for _ in 0..5 {
+            let findings = self.check(root.clone(), name, &current, only);
+            let applicable: Vec<&Finding> = findings
+                .iter()
+                .filter(|f| {
+                    f.fixable()
+                        && (f.safety == Safety::Safe
+                            || (allow_unsafe && f.safety == Safety::Unsafe))
+                })
+                .collect();
+            if applicable.is_empty() {
+                return Ok((current, findings));
+            }
+            let mut taken: Vec<&Path> = Vec::new();
+            let mut changed = false;
+            for f in applicable {
+                let overlaps = f.ops.iter().any(|op| {
+                    taken
+                        .iter()
+                        .any(|t| prefix(t, op.path()) || prefix(op.path(), t))
+                });
+                if overlaps {
+                    continue;
+                }
+                let next = cst::apply(&current, &f.ops).map_err(|e| (f.rule.clone(), e))?;
+                taken.extend(f.ops.iter().map(Op::path));
+                changed |= next.text() != current.text();
+                current = next;
+            }
+            if !changed {
+                break;
+            }
+        }
+        let remaining = self.check(root, name, &current, only);
+        Ok((current, remaining))
+    }
+}
+
+fn prefix(a: &Path, b: &Path) -> bool {
+    a.document == b.document && b.segments.starts_with(&a.segments)
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else if p.extension().is_some_and(|x| x == "yml" || x == "yaml") {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs every rule's inline test cases.
+    #[test]
+    fn rule_file_test_cases_pass() {
+        let engine = Engine::load(None).unwrap();
+        let mut failures = Vec::new();
+        let mut count = 0;
+        for rule in &engine.rules {
+            for case in &rule.tests {
+                count += 1;
+                if let Err(e) = run_case(&engine, rule, case) {
+                    failures.push(format!("{} / {}: {e}", rule.id, case.name));
+                }
+            }
+        }
+        assert!(count >= 6);
+        assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    }
+
+    /// Checks one inline case; `Err` describes the mismatch.
+    pub fn run_case(
+        engine: &Engine,
+        rule: &Rule,
+        case: &crate::rules::schema::RuleTest,
+    ) -> Result<(), String> {
+        let doc = Document::parse(case.before.clone()).map_err(|e| e.to_string())?;
+        let only = vec![rule.id.clone()];
+        let findings = engine.check(None, "workflow.yml", &doc, &only);
+        if let Some(n) = case.findings {
+            if findings.len() != n {
+                return Err(format!("expected {n} findings, got {findings:#?}"));
+            }
+        }
+        let (fixed, _) = engine
+            .fix(None, "workflow.yml", &doc, &only, true)
+            .map_err(|(r, e)| format!("{r}: {e}"))?;
+        let want = case.after.as_deref().unwrap_or(&case.before);
+        if fixed.text() != want {
+            return Err(format!("after apply:\n{}\nwanted:\n{want}", fixed.text()));
+        }
+        Ok(())
+    }
+}

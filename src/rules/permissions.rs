@@ -1,0 +1,701 @@
+//! Least-privilege analysis: what each job does with its GITHUB_TOKEN, from the knowledge base.
+//!
+//! A step counts only when it authenticates with the job's GITHUB_TOKEN: checkout's persisted
+//! credentials for git, `GH_TOKEN`/`GITHUB_TOKEN` set from the token for `gh`, an action input
+//! left at a `github.token` default or set to the token. Whatever ghfix cannot read (an action
+//! not in the knowledge base, a script that receives the token, a remote reusable workflow)
+//! makes the job *unknown*: it is reported and left as it was.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::LazyLock;
+
+use regex::Regex;
+use yaml_rust2::Yaml;
+
+use crate::cst::Document;
+use crate::rules::knowledge::{Auth, Condition, Knowledge, Level, Via};
+use crate::workflow::token::{is_github_token, token_vars};
+use crate::workflow::{Job, Step, Workflow};
+
+/// One scope a job needs, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// The level needed.
+    pub level: Level,
+    /// What needs it (step and operation), in order.
+    pub reasons: Vec<String>,
+}
+
+/// What a job needs from its token.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// Scope -> level and reasons.
+    pub scopes: BTreeMap<String, Grant>,
+    /// Why the analysis is incomplete; empty when the job is fully understood.
+    pub unknown: Vec<String>,
+    /// Events the job's writes with GITHUB_TOKEN create.
+    pub events: BTreeSet<String>,
+}
+
+impl Needs {
+    /// Records that `scope` is needed at `level` for `reason`.
+    pub fn add(&mut self, scope: &str, level: Level, reason: String) {
+        if level == Level::None {
+            return;
+        }
+        let grant = self.scopes.entry(scope.to_string()).or_insert(Grant {
+            level,
+            reasons: Vec::new(),
+        });
+        grant.level = grant.level.max(level);
+        if !grant.reasons.contains(&reason) {
+            grant.reasons.push(reason);
+        }
+    }
+
+    /// Adds everything `other` needs.
+    pub fn merge(&mut self, other: Needs) {
+        for (scope, grant) in other.scopes {
+            for reason in grant.reasons {
+                self.add(&scope, grant.level, reason);
+            }
+        }
+        self.unknown.extend(other.unknown);
+        self.events.extend(other.events);
+    }
+
+    /// Whether every step was understood.
+    pub fn is_known(&self) -> bool {
+        self.unknown.is_empty()
+    }
+}
+
+/// What the analysis may read besides the file: the repository, for local actions and reusable
+/// workflows.
+pub struct Context<'a> {
+    /// The knowledge base.
+    pub kb: &'a Knowledge,
+    /// The repository root, when known.
+    pub root: Option<PathBuf>,
+}
+
+/// The grant a `permissions:` value gives: scope -> level (absent scopes are none).
+pub fn granted(block: &Yaml) -> BTreeMap<String, Level> {
+    use crate::rules::knowledge::SCOPES;
+    match block {
+        Yaml::String(s) if s == "read-all" || s == "write-all" => {
+            let level = if s == "read-all" {
+                Level::Read
+            } else {
+                Level::Write
+            };
+            SCOPES
+                .iter()
+                .map(|sc| {
+                    let l = match *sc {
+                        "id-token" if level == Level::Read => Level::None,
+                        "models" | "vulnerability-alerts" => Level::Read,
+                        _ => level,
+                    };
+                    (sc.to_string(), l)
+                })
+                .collect()
+        }
+        Yaml::Hash(h) => h
+            .iter()
+            .filter_map(|(k, v)| {
+                let scope = crate::workflow::model::scalar(k)?;
+                let level = Level::parse(&crate::workflow::model::scalar(v)?)?;
+                Some((scope, level))
+            })
+            .collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
+static GH_API: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\bgh\s+api\b(.*)").expect("valid regex"));
+static API_URL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?:https://api\.github\.com|\$\{?GITHUB_API_URL\}?|\$\{\{\s*github\.api_url\s*\}\})/(repos/[^\s"'?]+|graphql)"#)
+        .expect("valid regex")
+});
+static REPO_PREFIX: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^/?repos/[^/\s]+/[^/\s]+/?").expect("valid regex"));
+static REST_CALL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bgithub\.(?:rest\.)?([a-zA-Z]+)\.([a-zA-Z]+)\s*\(").expect("valid regex")
+});
+static METHOD_FLAG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:-X|--method|--request)\s*=?\s*([A-Za-z]+)").expect("valid regex")
+});
+
+/// The environment of a step: workflow, job and step layers, later ones winning.
+fn effective_env(layers: &[&[(String, String)]]) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    for layer in layers {
+        for (k, v) in *layer {
+            env.insert(k.clone(), v.clone());
+        }
+    }
+    env
+}
+
+/// Per-job state carried from step to step.
+#[derive(Default)]
+struct JobState {
+    /// `Some(true)` once a checkout persisted GITHUB_TOKEN credentials for git; `Some(false)` when
+    /// it persisted another token or none.
+    git_uses_token: Option<bool>,
+    /// A `docker/login-action` or `docker login` to ghcr.io with GITHUB_TOKEN happened.
+    ghcr_login: bool,
+}
+
+fn condition_holds(condition: &Option<Condition>, with: &[(String, String)]) -> bool {
+    let Some(c) = condition else { return true };
+    let value = with
+        .iter()
+        .find(|(k, _)| *k == c.input)
+        .map(|(_, v)| v.as_str());
+    // An expression decides at run time: assume the need applies (never under-grant).
+    if value.is_some_and(|v| v.contains("${{")) {
+        return true;
+    }
+    if let Some(present) = c.present {
+        return value.is_some() == present;
+    }
+    if c.absent == Some(true) {
+        return value.is_none();
+    }
+    if let Some(eq) = &c.equals {
+        return value.is_some_and(|v| v.eq_ignore_ascii_case(eq));
+    }
+    if let Some(m) = &c.matches {
+        return value.is_some_and(|v| Regex::new(m).is_ok_and(|re| re.is_match(v)));
+    }
+    true
+}
+
+impl Context<'_> {
+    /// Analyses one job of `wf`.
+    pub fn job(&self, wf: &Workflow, job: &Job) -> Needs {
+        let mut needs = Needs::default();
+        if let Some(uses) = &job.uses {
+            self.reusable_call(uses, &mut needs, 0);
+            return needs;
+        }
+        for (image, password) in &job.images {
+            if image.starts_with("ghcr.io/") && password.as_deref().is_some_and(is_github_token) {
+                needs.add("packages", Level::Read, format!("pull {image}"));
+            }
+        }
+        let mut state = JobState::default();
+        for step in &job.steps {
+            self.step(wf, job, step, &mut state, &mut needs, 0);
+        }
+        needs
+    }
+
+    fn reusable_call(&self, uses: &str, needs: &mut Needs, depth: usize) {
+        let Some(local) = uses.strip_prefix("./") else {
+            needs
+                .unknown
+                .push(format!("calls the remote reusable workflow `{uses}`"));
+            return;
+        };
+        let Some(text) = self.read_local(local) else {
+            needs
+                .unknown
+                .push(format!("cannot read the reusable workflow `{uses}`"));
+            return;
+        };
+        let Ok(doc) = Document::parse(text) else {
+            needs
+                .unknown
+                .push(format!("the reusable workflow `{uses}` is not valid YAML"));
+            return;
+        };
+        if depth > 4 {
+            needs
+                .unknown
+                .push(format!("reusable workflows nest too deep at `{uses}`"));
+            return;
+        }
+        let callee = Workflow::from_yaml(&doc.parsed()[0]);
+        for job in &callee.jobs {
+            // A callee job's own block (or the callee's top-level block) is what it will ask
+            // for; the caller must grant at least that.
+            let declared = job.permissions.as_ref().or(callee.permissions.as_ref());
+            if let Some(block) = declared {
+                for (scope, level) in granted(block) {
+                    needs.add(
+                        &scope,
+                        level,
+                        format!("declared by job `{}` of {uses}", job.id),
+                    );
+                }
+                continue;
+            }
+            let mut inner = if let Some(u) = &job.uses {
+                let mut n = Needs::default();
+                self.reusable_call(u, &mut n, depth + 1);
+                n
+            } else {
+                self.job(&callee, job)
+            };
+            for reason in inner.unknown.iter_mut() {
+                *reason = format!("{uses}: {reason}");
+            }
+            for grant in inner.scopes.values_mut() {
+                for r in grant.reasons.iter_mut() {
+                    *r = format!("{r} (in {uses})");
+                }
+            }
+            needs.merge(inner);
+        }
+    }
+
+    fn read_local(&self, relative: &str) -> Option<String> {
+        let root = self.root.as_ref()?;
+        let path = root.join(relative.trim_start_matches("./"));
+        let candidates = if path.is_dir() {
+            vec![path.join("action.yml"), path.join("action.yaml")]
+        } else {
+            vec![path]
+        };
+        candidates
+            .iter()
+            .find_map(|p| std::fs::read_to_string(p).ok())
+    }
+
+    fn step(
+        &self,
+        wf: &Workflow,
+        job: &Job,
+        step: &Step,
+        state: &mut JobState,
+        needs: &mut Needs,
+        depth: usize,
+    ) {
+        let env = effective_env(&[&wf.env, &job.env, &step.env]);
+        let token_env = token_vars([wf.env.as_slice(), job.env.as_slice(), step.env.as_slice()]);
+        let label = &step.label;
+        if let Some(uses) = &step.uses {
+            let passes_token = step.with.iter().any(|(_, v)| is_github_token(v))
+                || !token_vars([step.env.as_slice()]).is_empty();
+            if let Some(local) = uses.strip_prefix("./") {
+                self.composite(local, step, state, needs, depth);
+                return;
+            }
+            if uses.starts_with("docker://") {
+                if passes_token {
+                    needs.unknown.push(format!(
+                        "step `{label}` passes the token to the container `{uses}`"
+                    ));
+                }
+                return;
+            }
+            let name = uses.split('@').next().unwrap_or(uses).to_lowercase();
+            if name == "actions/github-script" {
+                self.github_script(step, needs);
+                return;
+            }
+            let Some(facts) = self.kb.action(uses) else {
+                needs.unknown.push(if passes_token {
+                    format!("step `{label}` passes the token to `{name}`, which ghfix does not know")
+                } else {
+                    format!("step `{label}` runs `{name}`, which ghfix does not know (it may use github.token by default)")
+                });
+                return;
+            };
+            let given = |input: &str| {
+                step.with
+                    .iter()
+                    .find(|(k, _)| k == input)
+                    .map(|(_, v)| v.as_str())
+            };
+            let uses_job_token = facts.token.as_ref().is_some_and(|t| match given(&t.input) {
+                Some(v) => is_github_token(v),
+                None => t.default == "github.token",
+            });
+            if name == "actions/checkout" {
+                let persist = given("persist-credentials").is_none_or(|v| v != "false");
+                state.git_uses_token = Some(uses_job_token && persist);
+            }
+            if name == "docker/login-action"
+                && given("registry").is_some_and(|r| r.contains("ghcr.io"))
+                && given("password").is_some_and(is_github_token)
+            {
+                state.ghcr_login = true;
+            }
+            for need in &facts.needs {
+                if !condition_holds(&need.condition, &step.with) {
+                    continue;
+                }
+                let counts = match need.via {
+                    Via::Token => uses_job_token,
+                    // Packages are reached with GITHUB_TOKEN only through a registry login with it.
+                    Via::Job if need.permissions.contains_key("packages") => {
+                        state.ghcr_login || uses_job_token
+                    }
+                    Via::Job => true,
+                };
+                if counts {
+                    for (scope, level) in &need.permissions {
+                        needs.add(scope, *level, format!("{}: {}", short(label), need.reason));
+                    }
+                }
+            }
+            if uses_job_token {
+                needs.events.extend(facts.creates_events.iter().cloned());
+            }
+            return;
+        }
+        let Some(script) = &step.run else { return };
+        self.script(script, label, &env, &token_env, state, needs);
+    }
+
+    fn composite(
+        &self,
+        local: &str,
+        step: &Step,
+        state: &mut JobState,
+        needs: &mut Needs,
+        depth: usize,
+    ) {
+        let uses = step.uses.as_deref().unwrap_or(local);
+        let text = self.read_local(local);
+        let Some(text) = text.filter(|_| depth < 4) else {
+            needs
+                .unknown
+                .push(format!("cannot read the local action `{uses}`"));
+            return;
+        };
+        let Ok(doc) = Document::parse(text) else {
+            needs
+                .unknown
+                .push(format!("the local action `{uses}` is not valid YAML"));
+            return;
+        };
+        let root = &doc.parsed()[0];
+        // Inputs that carry the token (given, or defaulting to it) read as the token inside.
+        let mut carried = Vec::new();
+        if let Yaml::Hash(inputs) = &root["inputs"] {
+            for (k, v) in inputs {
+                let Some(name) = crate::workflow::model::scalar(k) else {
+                    continue;
+                };
+                let given = step
+                    .with
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v.as_str());
+                let default = crate::workflow::model::scalar(&v["default"]);
+                if given.map_or(
+                    default.as_deref().is_some_and(is_github_token),
+                    is_github_token,
+                ) {
+                    carried.push(name);
+                }
+            }
+        }
+        let action = Workflow::from_yaml(root);
+        let Some(job) = action.jobs.first() else {
+            if !root["runs"]["using"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("composite")
+                && carried.is_empty()
+            {
+                return;
+            }
+            needs.unknown.push(format!(
+                "the local action `{uses}` is not a composite action ghfix can read"
+            ));
+            return;
+        };
+        let using = root["runs"]["using"].as_str().unwrap_or("");
+        if using != "composite" {
+            if !carried.is_empty() {
+                needs.unknown.push(format!(
+                    "the token is passed to the local {using} action `{uses}`"
+                ));
+            }
+            return;
+        }
+        let substitute = |s: &str| {
+            carried.iter().fold(s.to_string(), |acc, name| {
+                acc.replace(&format!("inputs.{name}"), "github.token")
+            })
+        };
+        let outer_env = Workflow {
+            permissions: None,
+            env: step.env.clone(),
+            jobs: Vec::new(),
+            is_action: true,
+            reusable: false,
+            triggers: Vec::new(),
+        };
+        for inner in &job.steps {
+            let mut inner = inner.clone();
+            inner.with = inner
+                .with
+                .iter()
+                .map(|(k, v)| (k.clone(), substitute(v)))
+                .collect();
+            inner.env = inner
+                .env
+                .iter()
+                .map(|(k, v)| (k.clone(), substitute(v)))
+                .collect();
+            inner.run = inner.run.as_deref().map(substitute);
+            inner.label = format!("{} > {}", step.label, inner.label);
+            self.step(&outer_env, job, &inner, state, needs, depth + 1);
+        }
+    }
+
+    fn github_script(&self, step: &Step, needs: &mut Needs) {
+        let label = short(&step.label);
+        let token = step
+            .with
+            .iter()
+            .find(|(k, _)| k == "github-token")
+            .map(|(_, v)| v.as_str());
+        if token.is_some_and(|t| !is_github_token(t)) {
+            return;
+        }
+        let Some(script) = step
+            .with
+            .iter()
+            .find(|(k, _)| k == "script")
+            .map(|(_, v)| v.as_str())
+        else {
+            needs.unknown.push(format!(
+                "step `{label}` runs github-script without an inline script"
+            ));
+            return;
+        };
+        if script.contains("require(") || script.contains("import(") {
+            needs.unknown.push(format!(
+                "step `{label}` loads a script file ghfix cannot read"
+            ));
+        }
+        if script.contains("github.graphql")
+            || script.contains("github.request")
+            || script.contains("github.paginate(") && !REST_CALL.is_match(script)
+        {
+            needs
+                .unknown
+                .push(format!("step `{label}` makes GraphQL or raw API calls"));
+        }
+        for call in REST_CALL.captures_iter(script) {
+            let (group, method) = (&call[1], &call[2]);
+            match self.kb.rest_method(group, method) {
+                Ok(Some((scope, level))) => needs.add(
+                    &scope,
+                    level,
+                    format!("{label}: github.rest.{group}.{method}"),
+                ),
+                Ok(None) => {}
+                Err(()) => needs.unknown.push(format!(
+                    "step `{label}` calls github.rest.{group}.{method}, which ghfix cannot map"
+                )),
+            }
+        }
+    }
+
+    fn script(
+        &self,
+        script: &str,
+        label: &str,
+        env: &BTreeMap<String, String>,
+        token_env: &[String],
+        state: &mut JobState,
+        needs: &mut Needs,
+    ) {
+        let label = short(label);
+        let inline_token = is_github_token(script);
+        let exposed = inline_token || !token_env.is_empty();
+        let gh_token = match env.get("GH_TOKEN") {
+            Some(v) => is_github_token(v),
+            None => env.get("GITHUB_TOKEN").is_some_and(|v| is_github_token(v)),
+        };
+        let refers_to_token = |line: &str| {
+            is_github_token(line)
+                || token_env
+                    .iter()
+                    .any(|v| line.contains(&format!("${v}")) || line.contains(&format!("${{{v}}}")))
+        };
+        let mut used = false;
+        for line in logical_lines(script) {
+            let line = line.trim();
+            if line.starts_with('#') {
+                continue;
+            }
+            // REST calls through gh api or curl: the endpoint decides the scope.
+            if let Some(args) = GH_API.captures(line).map(|c| c[1].to_string()) {
+                if gh_token {
+                    used = true;
+                    self.api_call(&args, None, line, &label, needs);
+                }
+                continue;
+            }
+            if let Some(url) = API_URL.captures(line).map(|c| c[1].to_string()) {
+                if refers_to_token(line) {
+                    used = true;
+                    self.api_call(line, Some(&url), line, &label, needs);
+                }
+                continue;
+            }
+            if line.contains("docker login") && line.contains("ghcr.io") && refers_to_token(line) {
+                state.ghcr_login = true;
+            }
+            let Some(cmd) = self
+                .kb
+                .commands
+                .iter()
+                .find(|c| c.regex.as_ref().is_some_and(|r| r.is_match(line)))
+            else {
+                continue;
+            };
+            let counts = match cmd.auth {
+                Auth::Git => state.git_uses_token == Some(true) || refers_to_token(line),
+                Auth::Gh => gh_token,
+                Auth::Header => refers_to_token(line),
+                Auth::Registry => state.ghcr_login,
+                Auth::NpmGithub => env
+                    .get("NODE_AUTH_TOKEN")
+                    .is_some_and(|v| is_github_token(v)),
+                Auth::Job => true,
+            };
+            if !counts {
+                continue;
+            }
+            used = true;
+            if let Some(why) = &cmd.unknown {
+                needs
+                    .unknown
+                    .push(format!("step `{label}`: `{}`: {why}", clip(line)));
+                continue;
+            }
+            for (scope, level) in &cmd.permissions {
+                needs.add(scope, *level, format!("{label}: {}", cmd.reason));
+            }
+            needs.events.extend(cmd.creates_events.iter().cloned());
+        }
+        if exposed && !used {
+            needs.unknown.push(format!(
+                "step `{label}` hands the token to a script ghfix cannot read (`{}`)",
+                clip(script.lines().find(|l| !l.trim().is_empty()).unwrap_or(""))
+            ));
+        }
+    }
+
+    /// Maps a `gh api ARGS` or `curl ... URL` call to a scope.
+    fn api_call(&self, args: &str, url: Option<&str>, line: &str, label: &str, needs: &mut Needs) {
+        let endpoint = match url {
+            Some(u) => u.to_string(),
+            None => args
+                .split_whitespace()
+                .find(|a| !a.starts_with('-') && !METHOD_FLAG.is_match(a))
+                .unwrap_or("")
+                .trim_matches(['"', '\''])
+                .to_string(),
+        };
+        if endpoint == "graphql" || endpoint.is_empty() {
+            needs.unknown.push(format!(
+                "step `{label}` makes a GraphQL or unreadable API call: `{}`",
+                clip(line)
+            ));
+            return;
+        }
+        let method = METHOD_FLAG.captures(args).map(|c| c[1].to_uppercase());
+        let writes_body = [
+            " -f ",
+            " -F ",
+            " --field",
+            " --raw-field",
+            " --input",
+            " -d ",
+            " --data",
+        ]
+        .iter()
+        .any(|f| args.contains(f));
+        let method = method.unwrap_or_else(|| {
+            if writes_body {
+                "POST".into()
+            } else {
+                "GET".into()
+            }
+        });
+        let level = if method == "GET" || method == "HEAD" {
+            Level::Read
+        } else {
+            Level::Write
+        };
+        let rest = REPO_PREFIX.replace(&endpoint, "").to_string();
+        if rest == endpoint {
+            needs.unknown.push(format!(
+                "step `{label}` calls `{}`, outside the repository's endpoints",
+                clip(&endpoint)
+            ));
+            return;
+        }
+        match self.kb.endpoint_scope(&rest) {
+            Some(scope) => {
+                needs.add(scope, level, format!("{label}: {method} {}", clip(&rest)));
+                if scope == "contents" && rest.starts_with("dispatches") {
+                    needs.events.insert("repository_dispatch".into());
+                }
+            }
+            None if rest.is_empty() => {}
+            None => needs.unknown.push(format!(
+                "step `{label}` calls `{method} {}`, which ghfix cannot map",
+                clip(&rest)
+            )),
+        }
+    }
+}
+
+/// Script lines with `\` continuations joined.
+fn logical_lines(script: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for line in script.lines() {
+        if let Some(stripped) = line.trim_end().strip_suffix('\\') {
+            current.push_str(stripped);
+            current.push(' ');
+        } else {
+            current.push_str(line);
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+fn clip(s: &str) -> String {
+    let s = s.trim();
+    if s.chars().count() > 60 {
+        format!("{}...", s.chars().take(57).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+fn short(label: &str) -> String {
+    clip(label)
+}
+
+/// The repository root above a workflow or action file: the folder holding `.github`.
+pub fn repo_root(file: &FsPath) -> Option<PathBuf> {
+    let mut dir = file.parent();
+    while let Some(d) = dir {
+        if d.file_name().is_some_and(|n| n == ".github") {
+            return d.parent().map(FsPath::to_path_buf);
+        }
+        dir = d.parent();
+    }
+    None
+}
