@@ -37,6 +37,66 @@ pub enum Command {
     /// keys that contain dots (`env."a.b"`); `@N:` selects the N-th document (0-based). Values are
     /// JSON when they parse as JSON (`true`, `1`, `{"run": "make"}`, `"on"`), else plain strings.
     Edit(EditArgs),
+    /// Report findings for workflows and local actions; exit 1 when any remain.
+    Check(RunArgs),
+    /// Apply the verified fixes (safe ones by default).
+    Apply(ApplyArgs),
+    /// List the rules.
+    Rules(RulesArgs),
+    /// Show a rule's documentation.
+    Explain {
+        /// The rule id.
+        rule: String,
+    },
+}
+
+/// Output formats for findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// `file:line:col: rule: message`, for people.
+    Human,
+    /// One JSON document.
+    Json,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+}
+
+/// Arguments shared by `check` and `apply`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Files or folders (default: `.github/workflows` and `.github/actions` of the current repository).
+    pub paths: Vec<PathBuf>,
+    /// Only these rules (repeatable).
+    #[arg(long = "rule", value_name = "ID")]
+    pub rules: Vec<String>,
+    /// A folder of extra rule files (and knowledge under DIR/knowledge/).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules_dir: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// Arguments of `ghfix apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// What to check and which rules.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Print the diff instead of writing; exit 1 when anything would change.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also apply fixes marked unsafe.
+    #[arg(long = "unsafe")]
+    pub allow_unsafe: bool,
+}
+
+/// Arguments of `ghfix rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// A folder of extra rule files.
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules_dir: Option<PathBuf>,
 }
 
 /// Arguments of `ghfix edit`.

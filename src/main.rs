@@ -27,6 +27,10 @@ fn main() -> ExitCode {
             let sub = matches.subcommand_matches("edit").expect("edit was parsed");
             commands::edit::run(&args, &commands::edit::order(sub), colour)
         }
+        Command::Check(args) => commands::run::check(&args, colour),
+        Command::Apply(args) => commands::run::apply(&args, colour),
+        Command::Rules(args) => commands::run::list_rules(args.rules_dir.as_deref()),
+        Command::Explain { rule } => commands::run::explain(&rule),
     };
     ExitCode::from(code)
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand: reads files, calls the library, prints, returns an exit code.
 
 pub mod edit;
+pub mod run;
 
 /// Exit code: nothing left to fix.
 pub const EXIT_OK: u8 = 0;

@@ -337,7 +337,8 @@ impl Engine {
                             value: Value::String(grant.level.as_str().into()),
                             place: Place::default(),
                         }];
-                        if comments {
+                        // A flow block (`{ contents: read }`) has no line of its own for a comment.
+                        if comments && is_block_mapping(doc, &job_block) {
                             ops.push(Op::Comment {
                                 path: job_block.key(scope.clone()),
                                 text: reason_text(grant),
@@ -426,6 +427,12 @@ impl Engine {
         let remaining = self.check(root, name, &current, only);
         Ok((current, remaining))
     }
+}
+
+fn is_block_mapping(doc: &Document, path: &Path) -> bool {
+    use crate::cst::document::{Lookup, Shape};
+    matches!(doc.lookup(path), Ok(Lookup::Found(slot))
+        if slot.value().and_then(|v| doc.content(v)).is_some_and(|(shape, _)| shape == Shape::BlockMapping))
 }
 
 fn prefix(a: &Path, b: &Path) -> bool {

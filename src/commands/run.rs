@@ -1,0 +1,259 @@
+//! `ghfix check`, `ghfix apply`, `ghfix rules`, `ghfix explain`: rules over many files, in
+//! parallel; invalid files are reported and the others still processed.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::cli::{ApplyArgs, Format, RunArgs};
+use crate::commands::{EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, EXIT_REFUSED};
+use crate::cst::Document;
+use crate::files;
+use crate::report::{diff, findings};
+use crate::rules::engine::{Engine, Finding};
+use crate::rules::permissions::repo_root;
+use crate::rules::schema::Safety;
+
+/// The outcome for one file.
+pub struct FileResult {
+    /// The path as given.
+    pub path: String,
+    /// Findings that remain (check: all; apply: after fixing).
+    pub findings: Vec<Finding>,
+    /// A one-line input error (`file:line:col: ...`).
+    pub error: Option<String>,
+    /// A fix refused by verification.
+    pub refused: Option<String>,
+    /// The diff of the applied fixes.
+    pub diff: String,
+    /// The fixed text, when it differs.
+    pub fixed: Option<String>,
+}
+
+/// The files under the given paths: workflows and local action definitions.
+pub fn discover(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let defaults = [PathBuf::from(".")];
+    let paths = if paths.is_empty() {
+        &defaults[..]
+    } else {
+        paths
+    };
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_file() {
+            out.push(p.clone());
+            continue;
+        }
+        let github = p.join(".github");
+        if github.is_dir() {
+            collect(&github.join("workflows"), &mut out, false);
+            collect(&github.join("actions"), &mut out, true);
+        } else {
+            collect(p, &mut out, false);
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>, actions_only: bool) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect(&p, out, actions_only);
+        } else if p.extension().is_some_and(|x| x == "yml" || x == "yaml")
+            && (!actions_only || p.file_stem().is_some_and(|s| s == "action"))
+        {
+            out.push(p);
+        }
+    }
+}
+
+fn process(engine: &Engine, path: &Path, args: &RunArgs, fix: Option<bool>) -> FileResult {
+    let display = path.display().to_string();
+    let mut result = FileResult {
+        path: display.clone(),
+        findings: Vec::new(),
+        error: None,
+        refused: None,
+        diff: String::new(),
+        fixed: None,
+    };
+    let text = match files::read_text(path) {
+        Ok(t) => t,
+        Err(e) => {
+            result.error = Some(e);
+            return result;
+        }
+    };
+    let doc = match Document::parse(text) {
+        Ok(d) => d,
+        Err(e) => {
+            result.error = Some(format!("{display}:{e}"));
+            return result;
+        }
+    };
+    let root = repo_root(path);
+    let name = path
+        .file_name()
+        .map_or(display.clone(), |n| n.to_string_lossy().into_owned());
+    match fix {
+        None => result.findings = engine.check(root, &name, &doc, &args.rules),
+        Some(allow_unsafe) => {
+            match engine.fix(root.clone(), &name, &doc, &args.rules, allow_unsafe) {
+                Ok((fixed, remaining)) => {
+                    result.findings = remaining;
+                    if fixed.text() != doc.text() {
+                        result.diff = diff::unified(&display, doc.text(), fixed.text());
+                        result.fixed = Some(fixed.into_text());
+                    }
+                }
+                Err((rule, e)) => {
+                    result.refused =
+                        Some(format!("{display}: rule {rule}: {e}; file left unchanged"));
+                    result.findings = engine.check(root, &name, &doc, &args.rules);
+                }
+            }
+        }
+    }
+    result
+}
+
+fn load_engine(dir: Option<&Path>) -> Result<Engine, u8> {
+    Engine::load(dir).map_err(|e| {
+        eprintln!("ghfix: {e}");
+        EXIT_INPUT
+    })
+}
+
+fn run(args: &RunArgs, fix: Option<bool>) -> Result<Vec<FileResult>, u8> {
+    let engine = load_engine(args.rules_dir.as_deref())?;
+    if let Some(unknown) = args
+        .rules
+        .iter()
+        .find(|r| !engine.rules.iter().any(|x| &x.id == *r))
+    {
+        eprintln!("ghfix: no rule `{unknown}` (see `ghfix rules`)");
+        return Err(EXIT_INPUT);
+    }
+    let files = discover(&args.paths);
+    if files.is_empty() {
+        eprintln!(
+            "ghfix: no workflow files found (looked for .github/workflows and .github/actions)"
+        );
+        return Err(EXIT_INPUT);
+    }
+    Ok(files
+        .par_iter()
+        .map(|f| process(&engine, f, args, fix))
+        .collect())
+}
+
+fn exit_code(results: &[FileResult]) -> u8 {
+    if results.iter().any(|r| r.refused.is_some()) {
+        EXIT_REFUSED
+    } else if results.iter().any(|r| r.error.is_some()) {
+        EXIT_INPUT
+    } else if results.iter().any(|r| !r.findings.is_empty()) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}
+
+/// `ghfix check`.
+pub fn check(args: &RunArgs, colour: bool) -> u8 {
+    match run(args, None) {
+        Ok(results) => {
+            print!("{}", findings::render(&results, args.format, colour));
+            exit_code(&results)
+        }
+        Err(code) => code,
+    }
+}
+
+/// `ghfix apply`.
+pub fn apply(args: &ApplyArgs, colour: bool) -> u8 {
+    let results = match run(&args.run, Some(args.allow_unsafe)) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let mut changed = false;
+    let mut write_failed = false;
+    for r in &results {
+        let Some(fixed) = &r.fixed else { continue };
+        changed = true;
+        if args.dry_run {
+            print!(
+                "{}",
+                if colour {
+                    diff::colour(&r.diff)
+                } else {
+                    r.diff.clone()
+                }
+            );
+        } else if let Err(e) = files::write_atomic(Path::new(&r.path), fixed) {
+            eprintln!("{}: cannot write: {e}", r.path);
+            write_failed = true;
+        }
+    }
+    let report = findings::render(&results, args.run.format, colour);
+    if args.dry_run && args.run.format == Format::Human {
+        eprint!("{report}");
+    } else {
+        print!("{report}");
+    }
+    let code = exit_code(&results);
+    if write_failed {
+        EXIT_INPUT
+    } else if code == EXIT_OK && args.dry_run && changed {
+        EXIT_FINDINGS
+    } else {
+        code
+    }
+}
+
+/// `ghfix rules`.
+pub fn list_rules(dir: Option<&Path>) -> u8 {
+    match load_engine(dir) {
+        Ok(engine) => {
+            for r in &engine.rules {
+                let safety = match r.safety {
+                    Safety::Safe => "safe",
+                    Safety::Unsafe => "unsafe",
+                    Safety::Manual => "manual",
+                };
+                println!(
+                    "{:32} {:7} {:6} {}",
+                    r.id,
+                    format!("{:?}", r.severity).to_lowercase(),
+                    safety,
+                    r.title
+                );
+            }
+            EXIT_OK
+        }
+        Err(code) => code,
+    }
+}
+
+/// `ghfix explain RULE`.
+pub fn explain(id: &str) -> u8 {
+    let Ok(engine) = load_engine(None) else {
+        return EXIT_INPUT;
+    };
+    match engine.rules.iter().find(|r| r.id == id) {
+        Some(r) => {
+            println!("# {}: {}\n\n{}", r.id, r.title, r.docs);
+            EXIT_OK
+        }
+        None => {
+            eprintln!("ghfix: no rule `{id}`");
+            EXIT_INPUT
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Findings for people (`file:line:col`), machines (JSON) and GitHub (annotations).
+
+use anstyle::AnsiColor;
+
+use crate::cli::Format;
+use crate::commands::run::FileResult;
+use crate::rules::schema::Safety;
+
+/// Renders every file's findings and errors in `format`.
+pub fn render(results: &[FileResult], format: Format, colour: bool) -> String {
+    match format {
+        Format::Human => human(results, colour),
+        Format::Json => json(results),
+        Format::Github => github(results),
+    }
+}
+
+fn human(results: &[FileResult], colour: bool) -> String {
+    let paint = |c: AnsiColor, s: &str| {
+        if colour {
+            let st = c.on_default().bold();
+            format!("{}{s}{}", st.render(), st.render_reset())
+        } else {
+            s.to_string()
+        }
+    };
+    let mut out = String::new();
+    let (mut total, mut fixable, mut held_back) = (0, 0, 0);
+    for r in results {
+        if let Some(e) = &r.error {
+            out.push_str(&format!("{} {e}\n", paint(AnsiColor::Red, "error:")));
+        }
+        if let Some(e) = &r.refused {
+            out.push_str(&format!("{} {e}\n", paint(AnsiColor::Red, "refused:")));
+        }
+        for f in &r.findings {
+            total += 1;
+            if f.fixable() {
+                match f.safety {
+                    Safety::Safe => fixable += 1,
+                    Safety::Unsafe => held_back += 1,
+                    Safety::Manual => {}
+                }
+            }
+            out.push_str(&format!(
+                "{}:{}:{}: {} {}\n",
+                r.path,
+                f.line,
+                f.col,
+                paint(AnsiColor::Yellow, &f.rule),
+                f.message
+            ));
+            for n in &f.notes {
+                out.push_str(&format!("    note: {n}\n"));
+            }
+        }
+    }
+    if total > 0 {
+        out.push_str(&format!(
+            "{total} finding(s); {fixable} fixable with `ghfix apply`"
+        ));
+        if held_back > 0 {
+            out.push_str(&format!(", {held_back} more with `--unsafe`"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn json(results: &[FileResult]) -> String {
+    let files: Vec<serde_json::Value> = results
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "path": r.path,
+                "error": r.error,
+                "refused": r.refused,
+                "changed": r.fixed.is_some(),
+                "findings": r.findings.iter().map(|f| serde_json::json!({
+                    "rule": f.rule, "severity": f.severity, "safety": f.safety, "line": f.line,
+                    "column": f.col, "message": f.message, "notes": f.notes, "fixable": f.fixable(),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let mut s = serde_json::to_string_pretty(&serde_json::json!({ "files": files }))
+        .expect("JSON values serialise");
+    s.push('\n');
+    s
+}
+
+fn github(results: &[FileResult]) -> String {
+    let escape = |s: &str| {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    let mut out = String::new();
+    for r in results {
+        if let Some(e) = r.error.as_ref().or(r.refused.as_ref()) {
+            out.push_str(&format!("::error file={}::{}\n", r.path, escape(e)));
+        }
+        for f in &r.findings {
+            let mut msg = f.message.clone();
+            for n in &f.notes {
+                msg.push_str(&format!("\n{n}"));
+            }
+            out.push_str(&format!(
+                "::warning file={},line={},col={},title={}::{}\n",
+                r.path,
+                f.line,
+                f.col,
+                f.rule,
+                escape(&msg)
+            ));
+        }
+    }
+    out
+}
