@@ -1,0 +1,167 @@
+//! The binary end to end: fixtures per rule (before/after folders), exit codes, invalid input
+//! reported with file:line:col while other files are still processed, atomic writes.
+
+use std::path::Path;
+use std::process::Command;
+
+fn ghfix(args: &[&str], dir: &Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ghfix"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let dest = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+fn files(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.path().is_dir() {
+            out.extend(
+                files(&e.path())
+                    .into_iter()
+                    .map(|(n, t)| (format!("{}/{n}", e.file_name().to_string_lossy()), t)),
+            );
+        } else {
+            out.push((
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read_to_string(e.path()).unwrap(),
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Each rule's fixture: `apply` turns `before/` into `after/`; a second apply changes nothing.
+#[test]
+fn rule_fixtures_apply_to_their_after_state() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let update = std::env::var_os("GHFIX_UPDATE_FIXTURES").is_some();
+    for rule in std::fs::read_dir(&fixtures).unwrap().flatten() {
+        let id = rule.file_name().to_string_lossy().into_owned();
+        let work = tempfile::tempdir().unwrap();
+        copy_dir(&rule.path().join("before"), work.path());
+        let (code, _, err) = ghfix(&["apply", "--rule", &id], work.path());
+        assert!(code == 0 || code == 1, "{id}: exit {code}: {err}");
+        if update {
+            let _ = std::fs::remove_dir_all(rule.path().join("after"));
+            copy_dir(work.path(), &rule.path().join("after"));
+        }
+        assert_eq!(
+            files(work.path()),
+            files(&rule.path().join("after")),
+            "{id}: apply result differs from after/"
+        );
+        let (_, out, _) = ghfix(&["apply", "--rule", &id, "--dry-run"], work.path());
+        assert!(out.is_empty(), "{id}: a second apply would change:\n{out}");
+    }
+}
+
+#[test]
+fn check_reports_invalid_yaml_and_still_processes_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let wf = dir.path().join(".github/workflows");
+    std::fs::create_dir_all(&wf).unwrap();
+    std::fs::write(wf.join("bad.yml"), "on: push\njobs:\n  a: [1, 2\n  b: x\n").unwrap();
+    std::fs::write(
+        wf.join("good.yml"),
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n",
+    )
+    .unwrap();
+    let (code, out, _) = ghfix(&["check"], dir.path());
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("bad.yml:") && out.contains("invalid YAML"),
+        "{out}"
+    );
+    assert!(
+        out.contains("good.yml:1:1: least-privilege-permissions"),
+        "{out}"
+    );
+    let (code, _, _) = ghfix(&["apply"], dir.path());
+    assert_eq!(code, 2);
+    let good = std::fs::read_to_string(wf.join("good.yml")).unwrap();
+    assert!(good.contains("permissions:\n  contents: read"), "{good}");
+    assert_eq!(
+        std::fs::read_to_string(wf.join("bad.yml")).unwrap(),
+        "on: push\njobs:\n  a: [1, 2\n  b: x\n"
+    );
+    let (code, out, _) = ghfix(&["check"], &wf.join("..").join(".."));
+    assert_eq!(code, 2, "{out}");
+}
+
+#[test]
+fn exit_codes_for_clean_findings_and_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let wf = dir.path().join(".github/workflows");
+    std::fs::create_dir_all(&wf).unwrap();
+    std::fs::write(
+        wf.join("ci.yml"),
+        "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: make\n",
+    )
+    .unwrap();
+    assert_eq!(ghfix(&["check"], dir.path()).0, 0);
+    assert_eq!(ghfix(&["check", "--rule", "no-such-rule"], dir.path()).0, 2);
+    std::fs::write(
+        wf.join("ci.yml"),
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: make\n",
+    )
+    .unwrap();
+    let (code, out, _) = ghfix(&["check", "--format", "json"], dir.path());
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["files"][0]["findings"][0]["rule"],
+        "least-privilege-permissions"
+    );
+    let (code, out, _) = ghfix(&["check", "--format", "github"], dir.path());
+    assert_eq!(code, 1);
+    assert!(out.starts_with("::warning file="), "{out}");
+    assert_eq!(ghfix(&["apply", "--dry-run"], dir.path()).0, 1);
+    assert_eq!(ghfix(&["apply"], dir.path()).0, 0);
+    assert_eq!(ghfix(&["check"], dir.path()).0, 0);
+}
+
+#[test]
+fn edit_refuses_invalid_yaml_with_position_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("w.yml");
+    std::fs::write(&f, "a: [1\nb: 2\n").unwrap();
+    let (code, _, err) = ghfix(&["edit", "w.yml", "--set", "c=1"], dir.path());
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("w.yml:") && err.contains("invalid YAML"),
+        "{err}"
+    );
+    std::fs::write(&f, "a: &x {b: 1}\nc: *x\n").unwrap();
+    let (code, _, err) = ghfix(&["edit", "w.yml", "--set", "a.b=2"], dir.path());
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&f).unwrap(),
+        "a: &x {b: 1}\nc: *x\n"
+    );
+    let (code, _, _) = ghfix(&["edit", "w.yml", "--set", "d=1"], dir.path());
+    assert_eq!(code, 0);
+    assert_eq!(
+        std::fs::read_to_string(&f).unwrap(),
+        "a: &x {b: 1}\nc: *x\nd: 1\n"
+    );
+}
