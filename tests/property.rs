@@ -5,32 +5,8 @@
 mod common;
 
 use ghfix::cst::document::{Lookup, Shape};
-use ghfix::cst::verify::key_text;
-use ghfix::cst::{apply, Document, Op, Path, Place, Segment, Value};
+use ghfix::cst::{apply, Document, Op, Path, Place, Value};
 use similar::{ChangeTag, TextDiff};
-use yaml_rust2::Yaml;
-
-fn mapping_paths(value: &Yaml, path: &mut Path, out: &mut Vec<Path>) {
-    match value {
-        Yaml::Hash(h) => {
-            out.push(path.clone());
-            for (k, v) in h {
-                let Some(k) = key_text(k) else { continue };
-                path.segments.push(Segment::Key(k));
-                mapping_paths(v, path, out);
-                path.segments.pop();
-            }
-        }
-        Yaml::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                path.segments.push(Segment::Index(i));
-                mapping_paths(v, path, out);
-                path.segments.pop();
-            }
-        }
-        _ => {}
-    }
-}
 
 #[test]
 fn insert_then_remove_restores_every_mapping_byte_for_byte() {
@@ -65,7 +41,7 @@ fn exercise(file: &std::path::Path) -> (usize, usize, Vec<String>) {
                 document: n,
                 segments: Vec::new(),
             };
-            mapping_paths(d, &mut p, &mut paths);
+            common::yaml_paths(d, &mut p, true, &mut paths);
         }
         for path in paths {
             let shape = match doc.lookup(&path) {

@@ -4,36 +4,10 @@
 
 mod common;
 
-use ghfix::cst::verify::key_text;
-use ghfix::cst::{apply, Document, Op, Path, Place, Segment, Value};
+use ghfix::cst::{apply, Document, Op, Path, Place, Value};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
-use yaml_rust2::Yaml;
-
-fn all_paths(value: &Yaml, path: &mut Path, out: &mut Vec<Path>) {
-    if !path.segments.is_empty() {
-        out.push(path.clone());
-    }
-    match value {
-        Yaml::Hash(h) => {
-            for (k, v) in h {
-                let Some(k) = key_text(k) else { continue };
-                path.segments.push(Segment::Key(k));
-                all_paths(v, path, out);
-                path.segments.pop();
-            }
-        }
-        Yaml::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                path.segments.push(Segment::Index(i));
-                all_paths(v, path, out);
-                path.segments.pop();
-            }
-        }
-        _ => {}
-    }
-}
 
 fn random_value(rng: &mut SmallRng) -> Value {
     let pool = [
@@ -99,7 +73,7 @@ fn random_operation_batches_never_panic_and_always_verify() {
     for file in common::corpus() {
         let doc = Document::parse(std::fs::read_to_string(&file).unwrap()).unwrap();
         let mut paths = Vec::new();
-        all_paths(&doc.parsed()[0], &mut Path::default(), &mut paths);
+        common::yaml_paths(&doc.parsed()[0], &mut Path::default(), false, &mut paths);
         if paths.is_empty() {
             continue;
         }

@@ -419,24 +419,6 @@ impl Document {
         let (shape, content) = self.content(*key)?;
         (shape == Shape::Scalar).then(|| scalar::decode(content.kind(), self.node_text(content)))
     }
-
-    /// Whether any alias in the document refers to an anchor declared inside `node`.
-    pub fn anchor_aliased_within(&self, node: Node) -> Option<String> {
-        let mut anchors = Vec::new();
-        collect_kind(node, "anchor_name", &mut anchors);
-        if anchors.is_empty() {
-            return None;
-        }
-        let mut aliases = Vec::new();
-        collect_kind(self.tree.root_node(), "alias_name", &mut aliases);
-        anchors.into_iter().find_map(|a| {
-            let name = self.node_text(a);
-            aliases
-                .iter()
-                .any(|x| self.node_text(*x) == name)
-                .then(|| name.to_string())
-        })
-    }
 }
 
 impl Shape {
@@ -477,7 +459,8 @@ fn check_syntax(text: &str, tree: &Tree) -> Result<Vec<Yaml>, ParseError> {
     crate::cst::verify::load(text, tree)
 }
 
-fn collect_kind<'t>(node: Node<'t>, kind: &str, out: &mut Vec<Node<'t>>) {
+/// Every node of `kind` at or below `node` (not descending into matches).
+pub fn collect_kind<'t>(node: Node<'t>, kind: &str, out: &mut Vec<Node<'t>>) {
     if node.kind() == kind {
         out.push(node);
         return;

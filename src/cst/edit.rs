@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use tree_sitter::Node;
 
-use crate::cst::document::{Document, Lookup, PathError, Shape, Slot};
+use crate::cst::document::{collect_kind, Document, Lookup, PathError, Shape, Slot};
 use crate::cst::path::{Path, Segment};
 use crate::cst::scalar::{self, Quote};
 use crate::cst::style::{self, column, Style};
@@ -302,14 +302,14 @@ fn refuse_aliased(
     include_inside: bool,
 ) -> Result<(), EditError> {
     let mut aliases = Vec::new();
-    collect(doc.tree().root_node(), "alias_name", &mut aliases);
+    collect_kind(doc.tree().root_node(), "alias_name", &mut aliases);
     if aliases.is_empty() {
         return Ok(());
     }
     let names: Vec<&str> = aliases.iter().map(|a| doc.node_text(*a)).collect();
     let mut anchors = Vec::new();
     if include_inside {
-        collect(node, "anchor_name", &mut anchors);
+        collect_kind(node, "anchor_name", &mut anchors);
     }
     let mut up = Some(node);
     while let Some(n) = up {
@@ -333,17 +333,6 @@ fn refuse_aliased(
             ),
         )),
         None => Ok(()),
-    }
-}
-
-fn collect<'t>(node: Node<'t>, kind: &str, out: &mut Vec<Node<'t>>) {
-    if node.kind() == kind {
-        out.push(node);
-        return;
-    }
-    let mut cursor = node.walk();
-    for child in node.named_children(&mut cursor) {
-        collect(child, kind, out);
     }
 }
 

@@ -42,3 +42,39 @@ pub fn corpus() -> Vec<PathBuf> {
     );
     files
 }
+
+/// Paths of the values in `value` (mappings only when `mappings_only`), skipping non-scalar keys;
+/// `path` is the prefix.
+pub fn yaml_paths(
+    value: &yaml_rust2::Yaml,
+    path: &mut ghfix::cst::Path,
+    mappings_only: bool,
+    out: &mut Vec<ghfix::cst::Path>,
+) {
+    use ghfix::cst::Segment;
+    use yaml_rust2::Yaml;
+    let is_mapping = matches!(value, Yaml::Hash(_));
+    if (is_mapping || !mappings_only) && (mappings_only || !path.segments.is_empty()) {
+        out.push(path.clone());
+    }
+    match value {
+        Yaml::Hash(h) => {
+            for (k, v) in h {
+                let Some(k) = ghfix::cst::verify::key_text(k) else {
+                    continue;
+                };
+                path.segments.push(Segment::Key(k));
+                yaml_paths(v, path, mappings_only, out);
+                path.segments.pop();
+            }
+        }
+        Yaml::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                path.segments.push(Segment::Index(i));
+                yaml_paths(v, path, mappings_only, out);
+                path.segments.pop();
+            }
+        }
+        _ => {}
+    }
+}
