@@ -57,7 +57,7 @@ fn corpus_apply_is_verified_valid_and_idempotent() {
         }
         if fixed.text() != text {
             changed += 1;
-            if fixed.parsed()[0]["permissions"].is_badvalue() == false
+            if !fixed.parsed()[0]["permissions"].is_badvalue()
                 && doc.parsed()[0]["permissions"].is_badvalue()
             {
                 with_block += 1;

@@ -33,7 +33,7 @@ fn exercise(file: &std::path::Path) -> (usize, usize, Vec<String>) {
     let probe = "ghfix-probe";
     let (mut block, mut flow, mut skipped) = (0usize, 0usize, Vec::new());
     {
-        let text = std::fs::read_to_string(&file).unwrap();
+        let text = std::fs::read_to_string(file).unwrap();
         let doc = Document::parse(text.clone()).unwrap();
         let mut paths = Vec::new();
         for (n, d) in doc.parsed().iter().enumerate() {

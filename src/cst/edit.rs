@@ -290,7 +290,7 @@ fn plan(doc: &Document, op: &Op, style: &dyn Fn() -> Style) -> Result<Vec<Splice
             return Err(invalid(op, format!("`{path}` does not exist")))
         }
     };
-    splices.sort_by(|a, b| b.0.start.cmp(&a.0.start));
+    splices.sort_by_key(|s| std::cmp::Reverse(s.0.start));
     Ok(splices)
 }
 

@@ -166,10 +166,10 @@ impl Engine {
             .filter(|r| only.is_empty() || only.contains(&r.id))
         {
             match &rule.matcher {
-                Match::Workflow { missing } if missing == "permissions" => {
-                    if wf.permissions.is_none() {
-                        findings.extend(self.least_privilege(rule, name, doc, &wf, &needs));
-                    }
+                Match::Workflow { missing }
+                    if missing == "permissions" && wf.permissions.is_none() =>
+                {
+                    findings.extend(self.least_privilege(rule, name, doc, &wf, &needs));
                 }
                 Match::Job {
                     lacks_needed_scope: true,

@@ -314,15 +314,17 @@ impl Knowledge {
             .map(|(_, s)| s.as_str())
     }
 
-    /// The scope and level of `github.rest.<group>.<method>`; `Ok(None)` when it needs nothing,
-    /// `Err` when unknown.
-    pub fn rest_method(&self, group: &str, method: &str) -> Result<Option<(String, Level)>, ()> {
+    /// What `github.rest.<group>.<method>` needs.
+    pub fn rest_method(&self, group: &str, method: &str) -> RestNeed {
         let scope = match self.api.rest_methods.get(&format!("{group}.{method}")) {
             Some(s) => s.clone(),
-            None => self.api.rest_groups.get(group).cloned().ok_or(())?,
+            None => match self.api.rest_groups.get(group) {
+                Some(s) => s.clone(),
+                None => return RestNeed::Unknown,
+            },
         };
         if scope == "none" {
-            return Ok(None);
+            return RestNeed::Nothing;
         }
         let level = if self
             .api
@@ -334,8 +336,19 @@ impl Knowledge {
         } else {
             Level::Write
         };
-        Ok(Some((scope, level)))
+        RestNeed::Scope(scope, level)
     }
+}
+
+/// What a REST method needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RestNeed {
+    /// A scope at a level.
+    Scope(String, Level),
+    /// Only metadata: nothing to grant.
+    Nothing,
+    /// Not in the map.
+    Unknown,
 }
 
 fn check_scopes<'a>(
@@ -369,17 +382,18 @@ mod tests {
         }
         assert_eq!(
             kb.rest_method("issues", "createComment"),
-            Ok(Some(("issues".into(), Level::Write)))
+            RestNeed::Scope("issues".into(), Level::Write)
         );
         assert_eq!(
             kb.rest_method("pulls", "get"),
-            Ok(Some(("pull-requests".into(), Level::Read)))
+            RestNeed::Scope("pull-requests".into(), Level::Read)
         );
         assert_eq!(
             kb.rest_method("repos", "createCommitStatus"),
-            Ok(Some(("statuses".into(), Level::Write)))
+            RestNeed::Scope("statuses".into(), Level::Write)
         );
-        assert!(kb.rest_method("frobs", "x").is_err());
+        assert_eq!(kb.rest_method("repos", "get"), RestNeed::Nothing);
+        assert_eq!(kb.rest_method("frobs", "x"), RestNeed::Unknown);
         assert_eq!(kb.endpoint_scope("issues/1/comments"), Some("issues"));
         assert_eq!(kb.endpoint_scope("releases"), Some("contents"));
     }

@@ -14,7 +14,7 @@ use regex::Regex;
 use yaml_rust2::Yaml;
 
 use crate::cst::Document;
-use crate::rules::knowledge::{Auth, Condition, Knowledge, Level, Via};
+use crate::rules::knowledge::{Auth, Condition, Knowledge, Level, RestNeed, Via};
 use crate::workflow::token::{is_github_token, token_vars};
 use crate::workflow::{Job, Step, Workflow};
 
@@ -490,13 +490,13 @@ impl Context<'_> {
         for call in REST_CALL.captures_iter(script) {
             let (group, method) = (&call[1], &call[2]);
             match self.kb.rest_method(group, method) {
-                Ok(Some((scope, level))) => needs.add(
+                RestNeed::Scope(scope, level) => needs.add(
                     &scope,
                     level,
                     format!("{label}: github.rest.{group}.{method}"),
                 ),
-                Ok(None) => {}
-                Err(()) => needs.unknown.push(format!(
+                RestNeed::Nothing => {}
+                RestNeed::Unknown => needs.unknown.push(format!(
                     "step `{label}` calls github.rest.{group}.{method}, which ghfix cannot map"
                 )),
             }
