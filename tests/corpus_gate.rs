@@ -140,3 +140,33 @@ fn corpus_apply_is_verified_valid_and_idempotent() {
         "outputs fail the workflow schema: {invalid:?}"
     );
 }
+
+/// The fast path of `ghfix check` (loader only, positions from its events) reports exactly what
+/// the full parse reports, position for position, over the whole corpus.
+#[test]
+fn fast_check_matches_the_full_parse_on_the_corpus() {
+    let engine = Engine::load(None).unwrap();
+    let mut compared = 0;
+    for file in common::corpus() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let name = file.file_name().unwrap().to_string_lossy().to_string();
+        let full = engine.check(None, &name, &Document::parse(text.clone()).unwrap(), &[]);
+        let fast = engine.check_text(None, &name, text, &[]).unwrap();
+        let key = |f: &ghfix::rules::engine::Finding| {
+            (
+                f.rule.clone(),
+                f.line,
+                f.col,
+                f.message.clone(),
+                f.notes.clone(),
+            )
+        };
+        assert_eq!(
+            fast.iter().map(key).collect::<Vec<_>>(),
+            full.iter().map(key).collect::<Vec<_>>(),
+            "{name}"
+        );
+        compared += full.len();
+    }
+    assert!(compared > 200, "{compared}");
+}

@@ -90,6 +90,17 @@ fn process(engine: &Engine, path: &Path, args: &RunArgs, fix: Option<bool>) -> F
             return result;
         }
     };
+    let root = repo_root(path);
+    let name = path
+        .file_name()
+        .map_or(display.clone(), |n| n.to_string_lossy().into_owned());
+    let Some(allow_unsafe) = fix else {
+        match engine.check_text(root, &name, text, &args.rules) {
+            Ok(findings) => result.findings = findings,
+            Err(e) => result.error = Some(format!("{display}:{e}")),
+        }
+        return result;
+    };
     let doc = match Document::parse(text) {
         Ok(d) => d,
         Err(e) => {
@@ -97,27 +108,17 @@ fn process(engine: &Engine, path: &Path, args: &RunArgs, fix: Option<bool>) -> F
             return result;
         }
     };
-    let root = repo_root(path);
-    let name = path
-        .file_name()
-        .map_or(display.clone(), |n| n.to_string_lossy().into_owned());
-    match fix {
-        None => result.findings = engine.check(root, &name, &doc, &args.rules),
-        Some(allow_unsafe) => {
-            match engine.fix(root.clone(), &name, &doc, &args.rules, allow_unsafe) {
-                Ok((fixed, remaining)) => {
-                    result.findings = remaining;
-                    if fixed.text() != doc.text() {
-                        result.diff = diff::unified(&display, doc.text(), fixed.text());
-                        result.fixed = Some(fixed.into_text());
-                    }
-                }
-                Err((rule, e)) => {
-                    result.refused =
-                        Some(format!("{display}: rule {rule}: {e}; file left unchanged"));
-                    result.findings = engine.check(root, &name, &doc, &args.rules);
-                }
+    match engine.fix(root.clone(), &name, &doc, &args.rules, allow_unsafe) {
+        Ok((fixed, remaining)) => {
+            result.findings = remaining;
+            if fixed.text() != doc.text() {
+                result.diff = diff::unified(&display, doc.text(), fixed.text());
+                result.fixed = Some(fixed.into_text());
             }
+        }
+        Err((rule, e)) => {
+            result.refused = Some(format!("{display}: rule {rule}: {e}; file left unchanged"));
+            result.findings = engine.check(root, &name, &doc, &args.rules);
         }
     }
     result

@@ -21,6 +21,9 @@ pub struct Finding {
     pub severity: Severity,
     /// When the fix applies.
     pub safety: Safety,
+    /// Where in the document (for positions and overlap).
+    #[serde(skip)]
+    pub at: Path,
     /// 1-based line.
     pub line: usize,
     /// 1-based column.
@@ -139,7 +142,7 @@ impl Engine {
         Ok(Engine { rules, kb })
     }
 
-    /// Runs every rule (or those in `only`) over `doc`.
+    /// Runs every rule (or those in `only`) over `doc`; findings carry line and column.
     pub fn check(
         &self,
         ctx_root: Option<std::path::PathBuf>,
@@ -150,6 +153,57 @@ impl Engine {
         let Some(root) = doc.parsed().first() else {
             return Vec::new();
         };
+        let mut findings = self.analyse(ctx_root, name, root, Some(doc), only);
+        locate_all(doc, &mut findings);
+        findings
+    }
+
+    /// `check` for a text that has not been parsed yet. Only the YAML loader reads it, and the
+    /// findings are placed from its event stream; the concrete syntax tree (and its stricter
+    /// syntax check, which `apply` always runs) is built only when the loader alone cannot read
+    /// the text or place a finding. This keeps checking a large tree of workflows cheap.
+    pub fn check_text(
+        &self,
+        ctx_root: Option<std::path::PathBuf>,
+        name: &str,
+        text: String,
+        only: &[String],
+    ) -> Result<Vec<Finding>, crate::cst::ParseError> {
+        let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let Ok(docs) = yaml_rust2::YamlLoader::load_from_str(body) else {
+            // The full parse gives the error its position (or reads what the loader alone cannot).
+            let doc = Document::parse(text)?;
+            return Ok(self.check(ctx_root, name, &doc, only));
+        };
+        let Some(root) = docs.first() else {
+            return Ok(Vec::new());
+        };
+        let mut findings = self.analyse(ctx_root, name, root, None, only);
+        if findings.is_empty() {
+            return Ok(findings);
+        }
+        let paths: Vec<Path> = findings.iter().map(|f| f.at.clone()).collect();
+        let positions = crate::workflow::position::locate(&text, &paths);
+        if positions.iter().all(Option::is_some) {
+            for (f, (line, col)) in findings.iter_mut().zip(positions.into_iter().flatten()) {
+                (f.line, f.col) = (line, col);
+            }
+            findings.sort_by_key(|f| (f.line, f.col));
+        } else {
+            locate_all(&Document::parse(text)?, &mut findings);
+        }
+        Ok(findings)
+    }
+
+    /// Runs the rules over the first document's meaning; `doc`, when given, shapes the fixes.
+    fn analyse(
+        &self,
+        ctx_root: Option<std::path::PathBuf>,
+        name: &str,
+        root: &yaml_rust2::Yaml,
+        doc: Option<&Document>,
+        only: &[String],
+    ) -> Vec<Finding> {
         let wf = Workflow::from_yaml(root);
         if wf.is_action || wf.jobs.is_empty() {
             return Vec::new();
@@ -169,7 +223,7 @@ impl Engine {
                 Match::Workflow { missing }
                     if missing == "permissions" && wf.permissions.is_none() =>
                 {
-                    findings.extend(self.least_privilege(rule, name, doc, &wf, &needs));
+                    findings.extend(self.least_privilege(rule, name, root, &wf, &needs));
                 }
                 Match::Job {
                     lacks_needed_scope: true,
@@ -179,18 +233,17 @@ impl Engine {
                 _ => {}
             }
         }
-        findings.sort_by_key(|f| (f.line, f.col));
         findings
     }
 
-    fn finding(&self, rule: &Rule, doc: &Document, at: &Path, message: String) -> Finding {
-        let (line, col) = locate(doc, at);
+    fn finding(&self, rule: &Rule, at: &Path, message: String) -> Finding {
         Finding {
             rule: rule.id.clone(),
             severity: rule.severity,
             safety: rule.safety,
-            line,
-            col,
+            at: at.clone(),
+            line: 0,
+            col: 0,
             message,
             notes: Vec::new(),
             ops: Vec::new(),
@@ -201,18 +254,18 @@ impl Engine {
         &self,
         rule: &Rule,
         name: &str,
-        doc: &Document,
+        root: &yaml_rust2::Yaml,
         wf: &Workflow,
         needs: &[Needs],
     ) -> Option<Finding> {
         let params = rule.fix.permissions.as_ref()?;
         let summary = rule.summary.replace("{workflow}", name);
-        let at = if doc.parsed()[0]["on"].is_badvalue() {
+        let at = if root["on"].is_badvalue() {
             Path::default().key("jobs")
         } else {
             Path::default().key("on")
         };
-        let mut finding = self.finding(rule, doc, &at, summary);
+        let mut finding = self.finding(rule, &at, summary);
         let mut unknown_without_block = false;
         for (job, n) in wf.jobs.iter().zip(needs) {
             if !n.is_known() {
@@ -293,7 +346,7 @@ impl Engine {
     fn missing_scopes(
         &self,
         rule: &Rule,
-        doc: &Document,
+        doc: Option<&Document>,
         wf: &Workflow,
         needs: &[Needs],
     ) -> Vec<Finding> {
@@ -327,7 +380,7 @@ impl Engine {
                 } else {
                     job.path.clone()
                 };
-                let mut finding = self.finding(rule, doc, &at, message);
+                let mut finding = self.finding(rule, &at, message);
                 let job_block = job.path.clone().key("permissions");
                 let one = BTreeMap::from([(scope.clone(), grant.clone())]);
                 finding.ops = match block {
@@ -338,7 +391,7 @@ impl Engine {
                             place: Place::default(),
                         }];
                         // A flow block (`{ contents: read }`) has no line of its own for a comment.
-                        if comments && is_block_mapping(doc, &job_block) {
+                        if comments && doc.is_none_or(|d| is_block_mapping(d, &job_block)) {
                             ops.push(Op::Comment {
                                 path: job_block.key(scope.clone()),
                                 text: reason_text(grant),
@@ -427,6 +480,14 @@ impl Engine {
         let remaining = self.check(root, name, &current, only);
         Ok((current, remaining))
     }
+}
+
+/// Fills in line and column from the paths, and orders the findings by position.
+fn locate_all(doc: &Document, findings: &mut [Finding]) {
+    for f in findings.iter_mut() {
+        (f.line, f.col) = locate(doc, &f.at);
+    }
+    findings.sort_by_key(|f| (f.line, f.col));
 }
 
 fn is_block_mapping(doc: &Document, path: &Path) -> bool {

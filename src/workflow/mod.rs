@@ -1,6 +1,7 @@
 //! The GitHub Actions model built over the CST: workflows, jobs, steps, token sources.
 
 pub mod model;
+pub mod position;
 pub mod token;
 
 pub use model::{Job, Step, Workflow};
