@@ -59,6 +59,8 @@ pub enum Format {
     Json,
     /// GitHub Actions workflow commands (annotations).
     Github,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
 }
 
 /// Arguments shared by `check` and `apply`.

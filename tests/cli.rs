@@ -135,6 +135,20 @@ fn exit_codes_for_clean_findings_and_usage() {
     let (code, out, _) = ghfix(&["check", "--format", "github"], dir.path());
     assert_eq!(code, 1);
     assert!(out.starts_with("::warning file="), "{out}");
+    let (code, out, _) = ghfix(&["check", "--format", "sarif"], dir.path());
+    assert_eq!(code, 1);
+    let sarif: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let result = &sarif["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "least-privilege-permissions");
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["region"]["startLine"],
+        1
+    );
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        ".github/workflows/ci.yml"
+    );
     assert_eq!(ghfix(&["apply", "--dry-run"], dir.path()).0, 1);
     assert_eq!(ghfix(&["apply"], dir.path()).0, 0);
     assert_eq!(ghfix(&["check"], dir.path()).0, 0);

@@ -131,7 +131,7 @@ fn load_engine(dir: Option<&Path>) -> Result<Engine, u8> {
     })
 }
 
-fn run(args: &RunArgs, fix: Option<bool>) -> Result<Vec<FileResult>, u8> {
+fn run(args: &RunArgs, fix: Option<bool>) -> Result<(Engine, Vec<FileResult>), u8> {
     let engine = load_engine(args.rules_dir.as_deref())?;
     if let Some(unknown) = args
         .rules
@@ -148,10 +148,11 @@ fn run(args: &RunArgs, fix: Option<bool>) -> Result<Vec<FileResult>, u8> {
         );
         return Err(EXIT_INPUT);
     }
-    Ok(files
+    let results = files
         .par_iter()
         .map(|f| process(&engine, f, args, fix))
-        .collect())
+        .collect();
+    Ok((engine, results))
 }
 
 fn exit_code(results: &[FileResult]) -> u8 {
@@ -169,8 +170,11 @@ fn exit_code(results: &[FileResult]) -> u8 {
 /// `ghfix check`.
 pub fn check(args: &RunArgs, colour: bool) -> u8 {
     match run(args, None) {
-        Ok(results) => {
-            print!("{}", findings::render(&results, args.format, colour));
+        Ok((engine, results)) => {
+            print!(
+                "{}",
+                findings::render(&results, args.format, colour, &engine.rules)
+            );
             exit_code(&results)
         }
         Err(code) => code,
@@ -179,7 +183,7 @@ pub fn check(args: &RunArgs, colour: bool) -> u8 {
 
 /// `ghfix apply`.
 pub fn apply(args: &ApplyArgs, colour: bool) -> u8 {
-    let results = match run(&args.run, Some(args.allow_unsafe)) {
+    let (engine, results) = match run(&args.run, Some(args.allow_unsafe)) {
         Ok(r) => r,
         Err(code) => return code,
     };
@@ -202,7 +206,7 @@ pub fn apply(args: &ApplyArgs, colour: bool) -> u8 {
             write_failed = true;
         }
     }
-    let report = findings::render(&results, args.run.format, colour);
+    let report = findings::render(&results, args.run.format, colour, &engine.rules);
     if args.dry_run && args.run.format == Format::Human {
         eprint!("{report}");
     } else {

@@ -4,15 +4,90 @@ use anstyle::AnsiColor;
 
 use crate::cli::Format;
 use crate::commands::run::FileResult;
-use crate::rules::schema::Safety;
+use crate::rules::schema::{Rule, Safety, Severity};
 
-/// Renders every file's findings and errors in `format`.
-pub fn render(results: &[FileResult], format: Format, colour: bool) -> String {
+/// Renders every file's findings and errors in `format`; `rules` describe the rules for SARIF.
+pub fn render(results: &[FileResult], format: Format, colour: bool, rules: &[Rule]) -> String {
     match format {
         Format::Human => human(results, colour),
         Format::Json => json(results),
         Format::Github => github(results),
+        Format::Sarif => sarif(results, rules),
     }
+}
+
+fn sarif_level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+fn sarif(results: &[FileResult], rules: &[Rule]) -> String {
+    use serde_json::json;
+    let driver_rules: Vec<_> = rules
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "name": r.id,
+                "shortDescription": { "text": r.title },
+                "fullDescription": { "text": r.docs.trim() },
+                "help": { "text": r.docs.trim(), "markdown": r.docs.trim() },
+                "defaultConfiguration": { "level": sarif_level(r.severity) },
+            })
+        })
+        .collect();
+    let mut out_results = Vec::new();
+    let mut notifications = Vec::new();
+    for r in results {
+        let uri = r.path.trim_start_matches("./");
+        for message in r.error.iter().chain(r.refused.iter()) {
+            notifications.push(json!({
+                "level": "error",
+                "message": { "text": message },
+                "locations": [{ "physicalLocation": { "artifactLocation": { "uri": uri } } }],
+            }));
+        }
+        for f in &r.findings {
+            let mut text = f.message.clone();
+            for n in &f.notes {
+                text.push_str(&format!("\n{n}"));
+            }
+            out_results.push(json!({
+                "ruleId": f.rule,
+                "ruleIndex": rules.iter().position(|x| x.id == f.rule),
+                "level": sarif_level(f.severity),
+                "message": { "text": text },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": uri },
+                        "region": { "startLine": f.line, "startColumn": f.col },
+                    }
+                }],
+            }));
+        }
+    }
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "ghfix",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": driver_rules,
+            }},
+            "invocations": [{
+                "executionSuccessful": notifications.is_empty(),
+                "toolExecutionNotifications": notifications,
+            }],
+            "results": out_results,
+        }],
+    });
+    let mut s = serde_json::to_string_pretty(&log).expect("JSON values serialise");
+    s.push('\n');
+    s
 }
 
 fn human(results: &[FileResult], colour: bool) -> String {
