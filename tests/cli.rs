@@ -59,6 +59,11 @@ fn rule_fixtures_apply_to_their_after_state() {
         let id = rule.file_name().to_string_lossy().into_owned();
         let work = tempfile::tempdir().unwrap();
         copy_dir(&rule.path().join("before"), work.path());
+        // The diff and the report, as a reviewer sees them.
+        let (_, diff, report) = ghfix(&["apply", "--rule", &id, "--dry-run"], work.path());
+        insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!(format!("fixture-{id}"), format!("{diff}\n--- report\n{report}"));
+        });
         let (code, _, err) = ghfix(&["apply", "--rule", &id], work.path());
         assert!(code == 0 || code == 1, "{id}: exit {code}: {err}");
         if update {

@@ -155,6 +155,7 @@ impl Engine {
         };
         let mut findings = self.analyse(ctx_root, name, root, Some(doc), only);
         locate_all(doc, &mut findings);
+        drop_suppressed(doc.text(), &mut findings);
         findings
     }
 
@@ -189,8 +190,11 @@ impl Engine {
                 (f.line, f.col) = (line, col);
             }
             findings.sort_by_key(|f| (f.line, f.col));
+            drop_suppressed(&text, &mut findings);
         } else {
-            locate_all(&Document::parse(text)?, &mut findings);
+            let doc = Document::parse(text)?;
+            locate_all(&doc, &mut findings);
+            drop_suppressed(doc.text(), &mut findings);
         }
         Ok(findings)
     }
@@ -488,6 +492,30 @@ fn locate_all(doc: &Document, findings: &mut [Finding]) {
         (f.line, f.col) = locate(doc, &f.at);
     }
     findings.sort_by_key(|f| (f.line, f.col));
+}
+
+/// Drops findings suppressed by a `# ghfix: ignore` or `# ghfix: ignore[rule-id, ...]` comment on
+/// the finding's line or the line above it.
+fn drop_suppressed(text: &str, findings: &mut Vec<Finding>) {
+    if !text.contains("ghfix: ignore") {
+        return;
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let suppresses = |line: Option<&&str>, rule: &str| {
+        let Some(at) = line.and_then(|l| l.find("# ghfix: ignore")) else {
+            return false;
+        };
+        let rest = &line.expect("found above")[at + "# ghfix: ignore".len()..];
+        match rest.strip_prefix('[').and_then(|r| r.split_once(']')) {
+            Some((ids, _)) => ids.split(',').any(|id| id.trim() == rule),
+            None => true,
+        }
+    };
+    findings.retain(|f| {
+        let here = f.line.checked_sub(1).and_then(|i| lines.get(i));
+        let above = f.line.checked_sub(2).and_then(|i| lines.get(i));
+        !(suppresses(here, &f.rule) || suppresses(above, &f.rule))
+    });
 }
 
 fn is_block_mapping(doc: &Document, path: &Path) -> bool {
