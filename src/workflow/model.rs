@@ -40,7 +40,7 @@ fn pairs(y: Option<&Yaml>) -> Vec<(String, String)> {
 pub struct Step {
     /// Path of the step in its document.
     pub path: Path,
-    /// `name:` or a description made from `uses:`/`run:`.
+    /// `name:`, else `uses:`, else `step N` (1-based).
     pub label: String,
     /// `uses:`.
     pub uses: Option<String>,
@@ -103,10 +103,6 @@ fn steps(list: Option<&Yaml>, base: &Path) -> Vec<Step> {
             let label = get(s, "name")
                 .and_then(scalar)
                 .or_else(|| uses.clone())
-                .or_else(|| {
-                    run.as_ref()
-                        .map(|r| r.lines().next().unwrap_or("").chars().take(40).collect())
-                })
                 .unwrap_or_else(|| format!("step {}", i + 1));
             Step {
                 path: base.clone().index(i),
