@@ -43,6 +43,8 @@ pub enum Command {
     Apply(ApplyArgs),
     /// List the rules.
     Rules(RulesArgs),
+    /// Run the inline test cases of every rule (embedded, plus `--rules DIR`).
+    TestRules(RulesArgs),
     /// Show a rule's documentation.
     Explain {
         /// The rule id.

@@ -31,6 +31,7 @@ fn main() -> ExitCode {
         Command::Apply(args) => commands::run::apply(&args, colour),
         Command::Rules(args) => commands::run::list_rules(args.rules_dir.as_deref()),
         Command::Explain { rule } => commands::run::explain(&rule),
+        Command::TestRules(args) => commands::run::test_rules(args.rules_dir.as_deref()),
     };
     ExitCode::from(code)
 }

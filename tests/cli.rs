@@ -184,3 +184,40 @@ fn edit_refuses_invalid_yaml_with_position_and_writes_nothing() {
         "a: &x {b: 1}\nc: *x\nd: 1\n"
     );
 }
+
+#[test]
+fn user_rules_and_knowledge_extend_the_embedded_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let wf = dir.path().join(".github/workflows");
+    std::fs::create_dir_all(&wf).unwrap();
+    std::fs::write(
+        wf.join("deploy.yml"),
+        "on: push\njobs:\n  deploy:\n    runs-on: x\n    steps:\n      - uses: some-org/deployer@v1\n",
+    )
+    .unwrap();
+    let (_, out, _) = ghfix(&["check"], dir.path());
+    assert!(
+        out.contains("some-org/deployer`, which ghfix does not know"),
+        "{out}"
+    );
+    let extra = dir.path().join("my-rules");
+    std::fs::create_dir_all(extra.join("knowledge/actions")).unwrap();
+    std::fs::write(
+        extra.join("knowledge/actions/mine.yml"),
+        "actions:\n  some-org/deployer:\n    token: { input: token, default: github.token }\n    needs:\n      - permissions: { deployments: write }\n        reason: record the deployment\n",
+    )
+    .unwrap();
+    let (code, _, err) = ghfix(&["apply", "--rules", "my-rules"], dir.path());
+    assert_eq!(code, 0, "{err}");
+    let fixed = std::fs::read_to_string(wf.join("deploy.yml")).unwrap();
+    assert!(fixed.contains("permissions: {}\n"), "{fixed}");
+    assert!(
+        fixed.contains("deployments: write # some-org/deployer@v1: record the deployment"),
+        "{fixed}"
+    );
+    // A malformed rule file is an error naming its line and column.
+    std::fs::write(extra.join("bad.yml"), "id: x\ntitle: t\nseverity: urgent\n").unwrap();
+    let (code, _, err) = ghfix(&["test-rules", "--rules", "my-rules"], dir.path());
+    assert_eq!(code, 2);
+    assert!(err.contains("bad.yml:3:1:"), "{err}");
+}

@@ -262,3 +262,29 @@ pub fn explain(id: &str) -> u8 {
         }
     }
 }
+
+/// `ghfix test-rules`: runs every rule's inline test cases; exit 1 when any fails.
+pub fn test_rules(dir: Option<&Path>) -> u8 {
+    let engine = match load_engine(dir) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let (mut passed, mut failed) = (0, 0);
+    for rule in &engine.rules {
+        for case in &rule.tests {
+            match engine.run_test_case(rule, case) {
+                Ok(()) => passed += 1,
+                Err(e) => {
+                    failed += 1;
+                    println!("FAIL {} / {}\n{e}\n", rule.id, case.name);
+                }
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed > 0 {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}

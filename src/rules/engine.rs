@@ -484,6 +484,36 @@ impl Engine {
         let remaining = self.check(root, name, &current, only);
         Ok((current, remaining))
     }
+
+    /// Runs one of `rule`'s inline test cases: `check` must report `findings` findings and
+    /// `apply` (unsafe fixes included) must turn `before` into `after`. `Err` describes the
+    /// mismatch.
+    pub fn run_test_case(
+        &self,
+        rule: &Rule,
+        case: &crate::rules::schema::RuleTest,
+    ) -> Result<(), String> {
+        let doc = Document::parse(case.before.clone()).map_err(|e| format!("before: {e}"))?;
+        let only = vec![rule.id.clone()];
+        let findings = self.check(None, "workflow.yml", &doc, &only);
+        if let Some(n) = case.findings {
+            if findings.len() != n {
+                return Err(format!(
+                    "expected {n} findings, got {}: {:#?}",
+                    findings.len(),
+                    findings
+                ));
+            }
+        }
+        let (fixed, _) = self
+            .fix(None, "workflow.yml", &doc, &only, true)
+            .map_err(|(r, e)| format!("{r}: {e}"))?;
+        let want = case.after.as_deref().unwrap_or(&case.before);
+        if fixed.text() != want {
+            return Err(format!("after apply:\n{}\nwanted:\n{want}", fixed.text()));
+        }
+        Ok(())
+    }
 }
 
 /// Fills in line and column from the paths, and orders the findings by position.
@@ -557,36 +587,12 @@ mod tests {
         for rule in &engine.rules {
             for case in &rule.tests {
                 count += 1;
-                if let Err(e) = run_case(&engine, rule, case) {
+                if let Err(e) = engine.run_test_case(rule, case) {
                     failures.push(format!("{} / {}: {e}", rule.id, case.name));
                 }
             }
         }
         assert!(count >= 6);
         assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-    }
-
-    /// Checks one inline case; `Err` describes the mismatch.
-    pub fn run_case(
-        engine: &Engine,
-        rule: &Rule,
-        case: &crate::rules::schema::RuleTest,
-    ) -> Result<(), String> {
-        let doc = Document::parse(case.before.clone()).map_err(|e| e.to_string())?;
-        let only = vec![rule.id.clone()];
-        let findings = engine.check(None, "workflow.yml", &doc, &only);
-        if let Some(n) = case.findings {
-            if findings.len() != n {
-                return Err(format!("expected {n} findings, got {findings:#?}"));
-            }
-        }
-        let (fixed, _) = engine
-            .fix(None, "workflow.yml", &doc, &only, true)
-            .map_err(|(r, e)| format!("{r}: {e}"))?;
-        let want = case.after.as_deref().unwrap_or(&case.before);
-        if fixed.text() != want {
-            return Err(format!("after apply:\n{}\nwanted:\n{want}", fixed.text()));
-        }
-        Ok(())
     }
 }
