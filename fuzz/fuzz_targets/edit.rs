@@ -24,7 +24,8 @@ fuzz_target!(|data: &[u8]| {
         }
         p
     };
-    let value = serde_json::json!(["x", {"k": "on"}, 1, "a: b"][(control[3] % 4) as usize]);
+    let values = [serde_json::json!("x"), serde_json::json!({"k": "on"}), serde_json::json!(1), serde_json::json!("a: b")];
+    let value = values[(control[3] % 4) as usize].clone();
     let ops: Vec<Op> = control[..3]
         .iter()
         .map(|b| match b % 5 {
