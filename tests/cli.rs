@@ -221,3 +221,46 @@ fn user_rules_and_knowledge_extend_the_embedded_ones() {
     assert_eq!(code, 2);
     assert!(err.contains("bad.yml:3:1:"), "{err}");
 }
+
+/// Local composite actions (with a token-carrying input) and local reusable workflows are
+/// analysed; a remote reusable workflow leaves its job for review.
+#[test]
+fn local_actions_and_reusable_workflows_are_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let gh = dir.path().join(".github");
+    std::fs::create_dir_all(gh.join("workflows")).unwrap();
+    std::fs::create_dir_all(gh.join("actions/release")).unwrap();
+    std::fs::write(
+        gh.join("actions/release/action.yml"),
+        "name: release\ninputs:\n  token:\n    default: ${{ github.token }}\nruns:\n  using: composite\n  steps:\n    - run: gh release create v1\n      shell: bash\n      env:\n        GH_TOKEN: ${{ inputs.token }}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        gh.join("workflows/called.yml"),
+        "on: workflow_call\njobs:\n  push:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n      - run: git push\n",
+    )
+    .unwrap();
+    std::fs::write(
+        gh.join("workflows/main.yml"),
+        "on: push\njobs:\n  rel:\n    runs-on: x\n    steps:\n      - uses: ./.github/actions/release\n  call:\n    uses: ./.github/workflows/called.yml\n  remote:\n    uses: octo/wf/.github/workflows/x.yml@v1\n",
+    )
+    .unwrap();
+    let (code, _, err) = ghfix(&["apply"], dir.path());
+    assert_eq!(code, 1, "{err}");
+    let main = std::fs::read_to_string(gh.join("workflows/main.yml")).unwrap();
+    assert!(main.contains("  rel:\n    runs-on: x\n    permissions:\n      contents: write # ./.github/actions/release > step 1: gh release write\n"), "{main}");
+    assert!(main.contains("  call:\n    uses: ./.github/workflows/called.yml\n    permissions:\n      contents: write"), "{main}");
+    assert!(
+        main.contains("  remote:\n    uses: octo/wf/.github/workflows/x.yml@v1\n"),
+        "{main}"
+    );
+    assert!(
+        !main.contains("\npermissions:"),
+        "no top-level block while a job is unknown: {main}"
+    );
+    let (_, out, _) = ghfix(&["check"], dir.path());
+    assert!(
+        out.contains("job `remote` left for review: calls the remote reusable workflow"),
+        "{out}"
+    );
+}

@@ -13,7 +13,6 @@ use std::sync::LazyLock;
 use regex::Regex;
 use yaml_rust2::Yaml;
 
-use crate::cst::Document;
 use crate::rules::knowledge::{Auth, Condition, Knowledge, Level, RestNeed, Via};
 use crate::workflow::token::{is_github_token, token_vars};
 use crate::workflow::{Job, Step, Workflow};
@@ -202,25 +201,16 @@ impl Context<'_> {
                 .push(format!("calls the remote reusable workflow `{uses}`"));
             return;
         };
-        let Some(text) = self.read_local(local) else {
-            needs
-                .unknown
-                .push(format!("cannot read the reusable workflow `{uses}`"));
-            return;
-        };
-        let Ok(doc) = Document::parse(text) else {
-            needs
-                .unknown
-                .push(format!("the reusable workflow `{uses}` is not valid YAML"));
-            return;
-        };
         if depth > 4 {
             needs
                 .unknown
                 .push(format!("reusable workflows nest too deep at `{uses}`"));
             return;
         }
-        let callee = Workflow::from_yaml(&doc.parsed()[0]);
+        let Some(doc) = self.load_local(local, "reusable workflow", needs) else {
+            return;
+        };
+        let callee = Workflow::from_yaml(&doc);
         for job in &callee.jobs {
             // A callee job's own block (or the callee's top-level block) is what it will ask
             // for; the caller must grant at least that.
@@ -251,6 +241,27 @@ impl Context<'_> {
                 }
             }
             needs.merge(inner);
+        }
+    }
+
+    /// Reads and loads a local reusable workflow or action (`what` names it in reasons); when it
+    /// cannot, records why the job is not fully understood.
+    fn load_local(&self, relative: &str, what: &str, needs: &mut Needs) -> Option<Yaml> {
+        let Some(text) = self.read_local(relative) else {
+            needs
+                .unknown
+                .push(format!("cannot read the {what} `./{relative}`"));
+            return None;
+        };
+        match yaml_rust2::YamlLoader::load_from_str(text.strip_prefix('\u{feff}').unwrap_or(&text))
+        {
+            Ok(mut docs) if !docs.is_empty() => Some(docs.swap_remove(0)),
+            _ => {
+                needs
+                    .unknown
+                    .push(format!("the {what} `./{relative}` is not valid YAML"));
+                None
+            }
         }
     }
 
@@ -363,20 +374,16 @@ impl Context<'_> {
         depth: usize,
     ) {
         let uses = step.uses.as_deref().unwrap_or(local);
-        let text = self.read_local(local);
-        let Some(text) = text.filter(|_| depth < 4) else {
+        if depth >= 4 {
             needs
                 .unknown
-                .push(format!("cannot read the local action `{uses}`"));
+                .push(format!("local actions nest too deep at `{uses}`"));
+            return;
+        }
+        let Some(doc) = self.load_local(local, "local action", needs) else {
             return;
         };
-        let Ok(doc) = Document::parse(text) else {
-            needs
-                .unknown
-                .push(format!("the local action `{uses}` is not valid YAML"));
-            return;
-        };
-        let root = &doc.parsed()[0];
+        let root = &doc;
         // Inputs that carry the token (given, or defaulting to it) read as the token inside.
         let mut carried = Vec::new();
         if let Yaml::Hash(inputs) = &root["inputs"] {
