@@ -40,8 +40,8 @@ fn corpus_apply_is_verified_valid_and_idempotent() {
                 let why = note.split(": ").nth(1).unwrap_or(note);
                 let kind = if why.contains("does not know") {
                     "unknown action"
-                } else if why.contains("script") {
-                    "token reaches a script"
+                } else if why.contains("script") || why.contains("program") {
+                    "token reaches a program ghfix cannot read"
                 } else if why.contains("reusable") {
                     "remote reusable workflow"
                 } else if why.contains("GraphQL")

@@ -532,23 +532,24 @@ impl Context<'_> {
                     .iter()
                     .any(|v| line.contains(&format!("${v}")) || line.contains(&format!("${{{v}}}")))
         };
-        let mut used = false;
+        let mut unreadable: Option<String> = None;
         for line in logical_lines(script) {
             let line = line.trim();
-            if line.starts_with('#') {
+            if line.starts_with('#') || line.is_empty() {
                 continue;
+            }
+            if exposed && unreadable.is_none() && !self.readable(line) {
+                unreadable = Some(line.to_string());
             }
             // REST calls through gh api or curl: the endpoint decides the scope.
             if let Some(args) = GH_API.captures(line).map(|c| c[1].to_string()) {
                 if gh_token {
-                    used = true;
                     self.api_call(&args, None, line, &label, needs);
                 }
                 continue;
             }
             if let Some(url) = API_URL.captures(line).map(|c| c[1].to_string()) {
                 if refers_to_token(line) {
-                    used = true;
                     self.api_call(line, Some(&url), line, &label, needs);
                 }
                 continue;
@@ -577,7 +578,6 @@ impl Context<'_> {
             if !counts {
                 continue;
             }
-            used = true;
             if let Some(why) = &cmd.unknown {
                 needs
                     .unknown
@@ -589,12 +589,48 @@ impl Context<'_> {
             }
             needs.events.extend(cmd.creates_events.iter().cloned());
         }
-        if exposed && !used {
+        if let Some(line) = unreadable {
             needs.unknown.push(format!(
-                "step `{label}` hands the token to a script ghfix cannot read (`{}`)",
-                clip(script.lines().find(|l| !l.trim().is_empty()).unwrap_or(""))
+                "step `{label}` hands the token to a program ghfix cannot read (`{}`)",
+                clip(&line)
             ));
         }
+    }
+
+    /// Whether every program a script line runs is one ghfix understands with the token in its
+    /// environment: shell built-ins and text tools that ignore it, `git`/`curl`/`docker` (which
+    /// authenticate only as the line says), and commands of the knowledge base.
+    fn readable(&self, line: &str) -> bool {
+        if self
+            .kb
+            .commands
+            .iter()
+            .any(|c| c.regex.as_ref().is_some_and(|r| r.is_match(line)))
+            || GH_API.is_match(line)
+        {
+            return true;
+        }
+        line.split(['|', ';', '&'])
+            .map(str::trim)
+            .filter(|segment| !segment.is_empty())
+            .all(|segment| {
+                let program = segment
+                    .split_whitespace()
+                    .find(|w| {
+                        !(w.contains('=') && !w.starts_with('='))
+                            && !matches!(
+                                *w,
+                                "sudo" | "time" | "exec" | "!" | "then" | "do" | "else"
+                            )
+                    })
+                    .unwrap_or("");
+                let program = program
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(program)
+                    .trim_matches(['(', ')', '{', '}', '"', '\'']);
+                program.is_empty() || HARMLESS.contains(&program)
+            })
     }
 
     /// Maps a `gh api ARGS` or `curl ... URL` call to a scope.
@@ -662,6 +698,110 @@ impl Context<'_> {
         }
     }
 }
+
+/// Programs that do not read GITHUB_TOKEN from their environment (or, like git, curl and docker,
+/// use a token only when the command line passes it, which the patterns check).
+const HARMLESS: &[&str] = &[
+    "echo",
+    "printf",
+    "cat",
+    "cd",
+    "ls",
+    "mkdir",
+    "rm",
+    "rmdir",
+    "cp",
+    "mv",
+    "ln",
+    "chmod",
+    "test",
+    "[",
+    "[[",
+    "]]",
+    "if",
+    "then",
+    "else",
+    "elif",
+    "fi",
+    "for",
+    "do",
+    "done",
+    "while",
+    "until",
+    "case",
+    "esac",
+    "in",
+    "export",
+    "set",
+    "unset",
+    "shift",
+    "true",
+    "false",
+    "grep",
+    "egrep",
+    "fgrep",
+    "sed",
+    "awk",
+    "jq",
+    "yq",
+    "tr",
+    "cut",
+    "head",
+    "tail",
+    "sort",
+    "uniq",
+    "wc",
+    "date",
+    "sleep",
+    "tee",
+    "touch",
+    "basename",
+    "dirname",
+    "pwd",
+    "read",
+    "exit",
+    "return",
+    "local",
+    "declare",
+    "readonly",
+    "git",
+    "curl",
+    "wget",
+    "docker",
+    "podman",
+    "base64",
+    "sha256sum",
+    "sha512sum",
+    "shasum",
+    "md5sum",
+    "find",
+    "tar",
+    "zip",
+    "unzip",
+    "gzip",
+    "xz",
+    "realpath",
+    "readlink",
+    "stat",
+    "diff",
+    "cmp",
+    "seq",
+    "printenv",
+    "env",
+    "which",
+    "command",
+    "type",
+    "mktemp",
+    "envsubst",
+    "column",
+    "nl",
+    "fold",
+    "rev",
+    "uname",
+    "whoami",
+    "hostname",
+    "id",
+];
 
 /// Script lines with `\` continuations joined.
 fn logical_lines(script: &str) -> Vec<String> {
