@@ -617,7 +617,8 @@ impl Context<'_> {
                 let program = segment
                     .split_whitespace()
                     .find(|w| {
-                        !(w.contains('=') && !w.starts_with('='))
+                        let assignment = w.find('=').is_some_and(|i| i > 0);
+                        !assignment
                             && !matches!(
                                 *w,
                                 "sudo" | "time" | "exec" | "!" | "then" | "do" | "else"
