@@ -124,6 +124,8 @@ static REPO_PREFIX: LazyLock<Regex> =
 static REST_CALL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\bgithub\.(?:rest\.)?([a-zA-Z]+)\.([a-zA-Z]+)\s*\(").expect("valid regex")
 });
+static EXPRESSION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\$\{\{.*?\}\}").expect("valid regex"));
 static METHOD_FLAG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:-X|--method|--request)\s*=?\s*([A-Za-z]+)").expect("valid regex")
 });
@@ -610,6 +612,8 @@ impl Context<'_> {
         {
             return true;
         }
+        // Expressions are filled in before the shell runs; their spaces split no words.
+        let line = EXPRESSION.replace_all(line, "X");
         line.split(['|', ';', '&'])
             .map(str::trim)
             .filter(|segment| !segment.is_empty())
