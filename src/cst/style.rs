@@ -128,7 +128,21 @@ fn walk(doc: &Document, node: Node, found: &mut Measured) {
     }
     let mut cursor = node.walk();
     for child in node.named_children(&mut cursor) {
+        if found.complete() {
+            return;
+        }
         walk(doc, child, found);
+    }
+}
+
+impl Measured {
+    /// Every width is known and enough quoted scalars have voted: the rest of the file can
+    /// only confirm.
+    fn complete(&self) -> bool {
+        self.indent.is_some()
+            && self.seq_indent.is_some()
+            && self.item_offset.is_some()
+            && self.single + self.double >= 16
     }
 }
 
