@@ -60,11 +60,14 @@ fn rule_fixtures_apply_to_their_after_state() {
         let work = tempfile::tempdir().unwrap();
         copy_dir(&rule.path().join("before"), work.path());
         // The diff and the report, as a reviewer sees them.
-        let (_, diff, report) = ghfix(&["apply", "--rule", &id, "--dry-run"], work.path());
+        let (_, diff, report) = ghfix(
+            &["apply", "--unsafe", "--rule", &id, "--dry-run"],
+            work.path(),
+        );
         insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
             insta::assert_snapshot!(format!("fixture-{id}"), format!("{diff}\n--- report\n{report}"));
         });
-        let (code, _, err) = ghfix(&["apply", "--rule", &id], work.path());
+        let (code, _, err) = ghfix(&["apply", "--unsafe", "--rule", &id], work.path());
         assert!(code == 0 || code == 1, "{id}: exit {code}: {err}");
         if update {
             let _ = std::fs::remove_dir_all(rule.path().join("after"));
@@ -75,7 +78,10 @@ fn rule_fixtures_apply_to_their_after_state() {
             files(&rule.path().join("after")),
             "{id}: apply result differs from after/"
         );
-        let (_, out, _) = ghfix(&["apply", "--rule", &id, "--dry-run"], work.path());
+        let (_, out, _) = ghfix(
+            &["apply", "--unsafe", "--rule", &id, "--dry-run"],
+            work.path(),
+        );
         assert!(out.is_empty(), "{id}: a second apply would change:\n{out}");
     }
 }
@@ -263,4 +269,24 @@ fn local_actions_and_reusable_workflows_are_followed() {
         out.contains("job `remote` left for review: calls the remote reusable workflow"),
         "{out}"
     );
+}
+
+/// An edit whose result would not mean what it declares is refused with exit 3, naming the
+/// operation, and the file is left as it was.
+#[test]
+fn edit_refused_by_verification_exits_3_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("w.yml");
+    std::fs::write(&f, "a: x\nb: 1\n").unwrap();
+    let (code, _, err) = ghfix(
+        &["edit", "w.yml", "--set", "b=2", "--rewrite", "a=x=>x: y"],
+        dir.path(),
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("refused by verification: rewrite a: x => x: y"),
+        "{err}"
+    );
+    assert!(err.contains("nothing written"), "{err}");
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), "a: x\nb: 1\n");
 }

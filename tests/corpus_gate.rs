@@ -1,4 +1,5 @@
-//! Corpus gate: every workflow of the shared corpus is checked and fixed in a temporary copy;
+//! Corpus gate: every workflow of the shared corpus is checked and fixed (unsafe fixes included)
+//! in a temporary copy;
 //! every output parses, validates against GitHub's workflow schema (when `check-jsonschema` is
 //! installed, as `.ci/run` does), and a second `apply` changes nothing.
 
@@ -27,7 +28,7 @@ fn corpus_apply_is_verified_valid_and_idempotent() {
         let text = std::fs::read_to_string(file).unwrap();
         let doc = Document::parse(text.clone()).unwrap();
         let name = file.file_name().unwrap().to_string_lossy().to_string();
-        let (fixed, remaining) = match engine.fix(None, &name, &doc, &[], false) {
+        let (fixed, remaining) = match engine.fix(None, &name, &doc, &[], true) {
             Ok(r) => r,
             Err((rule, e)) => {
                 refused.push(format!("{name}: {rule}: {e}"));
@@ -64,7 +65,7 @@ fn corpus_apply_is_verified_valid_and_idempotent() {
             }
             // A second run changes nothing.
             let again = Document::parse(fixed.text().to_string()).expect("fixed output parses");
-            let (twice, _) = engine.fix(None, &name, &again, &[], false).unwrap();
+            let (twice, _) = engine.fix(None, &name, &again, &[], true).unwrap();
             assert_eq!(
                 twice.text(),
                 fixed.text(),

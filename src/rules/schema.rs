@@ -42,8 +42,11 @@ pub enum Match {
     /// A job-level condition: `{ job: { lacks-needed-scope: true } }`.
     Job {
         /// The job's effective permissions lack a scope its steps need.
-        #[serde(rename = "lacks-needed-scope")]
+        #[serde(rename = "lacks-needed-scope", default)]
         lacks_needed_scope: bool,
+        /// The job's own block grants a scope (or a level) its steps do not need.
+        #[serde(rename = "grants-unneeded-scope", default)]
+        grants_unneeded_scope: bool,
     },
 }
 
@@ -70,9 +73,11 @@ pub struct Fix {
     pub permissions: Option<PermissionsFix>,
     /// Add the missing scope to the job's block.
     pub add_scope: Option<AddScope>,
+    /// Replace the job's block with exactly what its steps need.
+    pub narrow: Option<AddScope>,
 }
 
-/// Parameters of the add-scope fix.
+/// Parameters of the add-scope and narrow fixes.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct AddScope {
@@ -131,6 +136,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     (
         "rules/missing-permission-scope.yml",
         include_str!("../../rules/missing-permission-scope.yml"),
+    ),
+    (
+        "rules/excessive-job-permissions.yml",
+        include_str!("../../rules/excessive-job-permissions.yml"),
     ),
 ];
 
