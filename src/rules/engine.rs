@@ -453,8 +453,14 @@ impl Engine {
             if !n.is_known() {
                 continue;
             }
-            let extra: Vec<String> = granted(block)
-                .into_iter()
+            // id-token is never narrowed: any program can request an OIDC token from the runner
+            // without naming it, so its use cannot be seen in the workflow.
+            let kept = |scope: &str| scope == "id-token";
+            let have = granted(block);
+            let extra: Vec<String> = have
+                .iter()
+                .map(|(s, l)| (s.clone(), *l))
+                .filter(|(scope, _)| !kept(scope))
                 .filter(|(scope, level)| {
                     *level > n.scopes.get(scope).map_or(Level::None, |g| g.level)
                 })
@@ -472,7 +478,14 @@ impl Engine {
                 .replace("{extra}", &extra.join(", "));
             let at = job.path.clone().key("permissions");
             let mut finding = self.finding(rule, &at, message);
-            finding.ops = block_ops(&at, &n.scopes, Place::default(), comments);
+            let mut scopes = n.scopes.clone();
+            for (scope, level) in have.iter().filter(|(s, l)| kept(s) && **l > Level::None) {
+                scopes.entry(scope.clone()).or_insert(Grant {
+                    level: *level,
+                    reasons: vec!["kept: OIDC use cannot be seen in the workflow".into()],
+                });
+            }
+            finding.ops = block_ops(&at, &scopes, Place::default(), comments);
             out.push(finding);
         }
         out

@@ -559,37 +559,44 @@ impl Context<'_> {
             if line.contains("docker login") && line.contains("ghcr.io") && refers_to_token(line) {
                 state.ghcr_login = true;
             }
-            let Some(cmd) = self
+            // The first token-based entry that matches, and every matching `auth: job` entry.
+            let mut token_based_seen = false;
+            for cmd in self
                 .kb
                 .commands
                 .iter()
-                .find(|c| c.regex.as_ref().is_some_and(|r| r.is_match(line)))
-            else {
-                continue;
-            };
-            let counts = match cmd.auth {
-                Auth::Git => state.git_uses_token == Some(true) || refers_to_token(line),
-                Auth::Gh => gh_token,
-                Auth::Header => refers_to_token(line),
-                Auth::Registry => state.ghcr_login,
-                Auth::NpmGithub => env
-                    .get("NODE_AUTH_TOKEN")
-                    .is_some_and(|v| is_github_token(v)),
-                Auth::Job => true,
-            };
-            if !counts {
-                continue;
+                .filter(|c| c.regex.as_ref().is_some_and(|r| r.is_match(line)))
+            {
+                if cmd.auth != Auth::Job {
+                    if token_based_seen {
+                        continue;
+                    }
+                    token_based_seen = true;
+                }
+                let counts = match cmd.auth {
+                    Auth::Git => state.git_uses_token == Some(true) || refers_to_token(line),
+                    Auth::Gh => gh_token,
+                    Auth::Header => refers_to_token(line),
+                    Auth::Registry => state.ghcr_login,
+                    Auth::NpmGithub => env
+                        .get("NODE_AUTH_TOKEN")
+                        .is_some_and(|v| is_github_token(v)),
+                    Auth::Job => true,
+                };
+                if !counts {
+                    continue;
+                }
+                if let Some(why) = &cmd.unknown {
+                    needs
+                        .unknown
+                        .push(format!("step `{label}`: `{}`: {why}", clip(line)));
+                    continue;
+                }
+                for (scope, level) in &cmd.permissions {
+                    needs.add(scope, *level, format!("{label}: {}", cmd.reason));
+                }
+                needs.events.extend(cmd.creates_events.iter().cloned());
             }
-            if let Some(why) = &cmd.unknown {
-                needs
-                    .unknown
-                    .push(format!("step `{label}`: `{}`: {why}", clip(line)));
-                continue;
-            }
-            for (scope, level) in &cmd.permissions {
-                needs.add(scope, *level, format!("{label}: {}", cmd.reason));
-            }
-            needs.events.extend(cmd.creates_events.iter().cloned());
         }
         if let Some(line) = unreadable {
             needs.unknown.push(format!(
