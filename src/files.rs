@@ -36,6 +36,30 @@ pub fn read_text(path: &Path) -> Result<String, String> {
     })
 }
 
+/// Every `.yml`/`.yaml` file under `dir` (recursively) whose stem `keep` accepts, sorted. A
+/// missing or unreadable folder yields nothing.
+pub fn yaml_files(dir: &Path, keep: &dyn Fn(&str) -> bool) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "yml" || x == "yaml")
+                && p.file_stem().and_then(|s| s.to_str()).is_some_and(keep)
+            {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

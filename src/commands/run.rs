@@ -46,31 +46,17 @@ pub fn discover(paths: &[PathBuf]) -> Vec<PathBuf> {
         }
         let github = p.join(".github");
         if github.is_dir() {
-            collect(&github.join("workflows"), &mut out, false);
-            collect(&github.join("actions"), &mut out, true);
+            out.extend(files::yaml_files(&github.join("workflows"), &|_| true));
+            out.extend(files::yaml_files(&github.join("actions"), &|stem| {
+                stem == "action"
+            }));
         } else {
-            collect(p, &mut out, false);
+            out.extend(files::yaml_files(p, &|_| true));
         }
     }
     out.sort();
     out.dedup();
     out
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>, actions_only: bool) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            collect(&p, out, actions_only);
-        } else if p.extension().is_some_and(|x| x == "yml" || x == "yaml")
-            && (!actions_only || p.file_stem().is_some_and(|s| s == "action"))
-        {
-            out.push(p);
-        }
-    }
 }
 
 fn process(engine: &Engine, path: &Path, args: &RunArgs, fix: Option<bool>) -> FileResult {

@@ -125,9 +125,7 @@ impl Engine {
             rules.push(Rule::parse(name, text)?);
         }
         if let Some(dir) = extra {
-            let mut files: Vec<_> = walk(dir);
-            files.sort();
-            for file in files {
+            for file in crate::files::yaml_files(dir, &|_| true) {
                 let name = file.display().to_string();
                 let text = std::fs::read_to_string(&file).map_err(|e| format!("{name}: {e}"))?;
                 if file.components().any(|c| c.as_os_str() == "knowledge") {
@@ -611,22 +609,6 @@ fn is_block_mapping(doc: &Document, path: &Path) -> bool {
 
 fn prefix(a: &Path, b: &Path) -> bool {
     a.document == b.document && b.segments.starts_with(&a.segments)
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else if p.extension().is_some_and(|x| x == "yml" || x == "yaml") {
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[cfg(test)]
