@@ -20,14 +20,9 @@ use crate::cst::Value;
 /// continuation line of such a collection is indented further: white space at the start of lines
 /// inside flow collections carries no meaning, so the copy means what the text means.
 pub fn load(text: &str, tree: &Tree) -> Result<Vec<Yaml>, ParseError> {
-    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let first = match YamlLoader::load_from_str(body) {
+    let first = match load_text(text) {
         Ok(docs) => return Ok(docs),
-        Err(e) => ParseError {
-            line: e.marker().line(),
-            col: e.marker().col() + 1,
-            message: e.info().to_string(),
-        },
+        Err(e) => e,
     };
     let mut starts = Vec::new();
     flow_continuation_lines(text, tree.root_node(), &mut starts);
@@ -42,8 +37,18 @@ pub fn load(text: &str, tree: &Tree) -> Result<Vec<Yaml>, ParseError> {
         last = start;
     }
     copy.push_str(&text[last..]);
-    let body = copy.strip_prefix('\u{feff}').unwrap_or(&copy);
-    YamlLoader::load_from_str(body).map_err(|_| first)
+    load_text(&copy).map_err(|_| first)
+}
+
+/// Loads every document of `text` with the YAML loader alone (a leading BOM is ignored): no
+/// syntax tree, no retry.
+pub fn load_text(text: &str) -> Result<Vec<Yaml>, ParseError> {
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    YamlLoader::load_from_str(body).map_err(|e| ParseError {
+        line: e.marker().line(),
+        col: e.marker().col() + 1,
+        message: e.info().to_string(),
+    })
 }
 
 /// Byte offsets of the line starts inside outermost multi-line flow collections in block context.

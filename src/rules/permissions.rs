@@ -255,8 +255,7 @@ impl Context<'_> {
                 .push(format!("cannot read the {what} `./{relative}`"));
             return None;
         };
-        match yaml_rust2::YamlLoader::load_from_str(text.strip_prefix('\u{feff}').unwrap_or(&text))
-        {
+        match crate::cst::verify::load_text(&text) {
             Ok(mut docs) if !docs.is_empty() => Some(docs.swap_remove(0)),
             _ => {
                 needs
