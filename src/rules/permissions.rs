@@ -191,7 +191,7 @@ impl Context<'_> {
         }
         let mut state = JobState::default();
         for step in &job.steps {
-            self.step(wf, job, step, &mut state, &mut needs, 0);
+            self.step(&[&wf.env, &job.env], step, &mut state, &mut needs, 0);
         }
         needs
     }
@@ -279,17 +279,23 @@ impl Context<'_> {
             .find_map(|p| std::fs::read_to_string(p).ok())
     }
 
+    /// Analyses one step; `outer_env` holds the environment layers around it (workflow and job,
+    /// or those of a composite action's caller), outermost first.
     fn step(
         &self,
-        wf: &Workflow,
-        job: &Job,
+        outer_env: &[&[(String, String)]],
         step: &Step,
         state: &mut JobState,
         needs: &mut Needs,
         depth: usize,
     ) {
-        let env = effective_env(&[&wf.env, &job.env, &step.env]);
-        let token_env = token_vars([wf.env.as_slice(), job.env.as_slice(), step.env.as_slice()]);
+        let layers: Vec<&[(String, String)]> = outer_env
+            .iter()
+            .copied()
+            .chain([step.env.as_slice()])
+            .collect();
+        let env = effective_env(&layers);
+        let token_env = token_vars(layers.iter().copied());
         let label = &step.label;
         if let Some(uses) = &step.uses {
             let passes_token = step.with.iter().any(|(_, v)| is_github_token(v))
@@ -381,10 +387,9 @@ impl Context<'_> {
                 .push(format!("local actions nest too deep at `{uses}`"));
             return;
         }
-        let Some(doc) = self.load_local(local, "local action", needs) else {
+        let Some(root) = self.load_local(local, "local action", needs) else {
             return;
         };
-        let root = &doc;
         // Inputs that carry the token (given, or defaulting to it) read as the token inside.
         let mut carried = Vec::new();
         if let Yaml::Hash(inputs) = &root["inputs"] {
@@ -406,44 +411,31 @@ impl Context<'_> {
                 }
             }
         }
-        let action = Workflow::from_yaml(root);
-        let Some(job) = action.jobs.first() else {
-            if !root["runs"]["using"]
-                .as_str()
-                .unwrap_or("")
-                .starts_with("composite")
-                && carried.is_empty()
-            {
+        let using = root["runs"]["using"].as_str().unwrap_or("");
+        let action = Workflow::from_yaml(&root);
+        let Some(steps) = action
+            .jobs
+            .first()
+            .filter(|_| using == "composite")
+            .map(|j| &j.steps)
+        else {
+            // Only a token handed to a program ghfix cannot read makes the job unknown.
+            let why = if using == "composite" || (using.is_empty() && !carried.is_empty()) {
+                format!("the local action `{uses}` is not a composite action ghfix can read")
+            } else if carried.is_empty() {
                 return;
-            }
-            needs.unknown.push(format!(
-                "the local action `{uses}` is not a composite action ghfix can read"
-            ));
+            } else {
+                format!("the token is passed to the local {using} action `{uses}`")
+            };
+            needs.unknown.push(why);
             return;
         };
-        let using = root["runs"]["using"].as_str().unwrap_or("");
-        if using != "composite" {
-            if !carried.is_empty() {
-                needs.unknown.push(format!(
-                    "the token is passed to the local {using} action `{uses}`"
-                ));
-            }
-            return;
-        }
         let substitute = |s: &str| {
             carried.iter().fold(s.to_string(), |acc, name| {
                 acc.replace(&format!("inputs.{name}"), "github.token")
             })
         };
-        let outer_env = Workflow {
-            permissions: None,
-            env: step.env.clone(),
-            jobs: Vec::new(),
-            is_action: true,
-            reusable: false,
-            triggers: Vec::new(),
-        };
-        for inner in &job.steps {
+        for inner in steps {
             let mut inner = inner.clone();
             inner.with = inner
                 .with
@@ -457,7 +449,7 @@ impl Context<'_> {
                 .collect();
             inner.run = inner.run.as_deref().map(substitute);
             inner.label = format!("{} > {}", step.label, inner.label);
-            self.step(&outer_env, job, &inner, state, needs, depth + 1);
+            self.step(&[&step.env], &inner, state, needs, depth + 1);
         }
     }
 
