@@ -238,7 +238,7 @@ fn local_actions_and_reusable_workflows_are_followed() {
     std::fs::create_dir_all(gh.join("actions/release")).unwrap();
     std::fs::write(
         gh.join("actions/release/action.yml"),
-        "name: release\ninputs:\n  token:\n    default: ${{ github.token }}\nruns:\n  using: composite\n  steps:\n    - run: gh release create v1\n      shell: bash\n      env:\n        GH_TOKEN: ${{ inputs.token }}\n",
+        "name: release\ninputs:\n  token:\n    default: ${{ github.token }}\nruns:\n  using: composite\n  steps:\n    - run: gh release create v1\n      shell: bash\n      env:\n        GH_TOKEN: ${{ inputs.token }}\n    - run: gh issue comment 1 --body done\n      shell: bash\n",
     )
     .unwrap();
     std::fs::write(
@@ -248,13 +248,13 @@ fn local_actions_and_reusable_workflows_are_followed() {
     .unwrap();
     std::fs::write(
         gh.join("workflows/main.yml"),
-        "on: push\njobs:\n  rel:\n    runs-on: x\n    steps:\n      - uses: ./.github/actions/release\n  call:\n    uses: ./.github/workflows/called.yml\n  remote:\n    uses: octo/wf/.github/workflows/x.yml@v1\n",
+        "on: push\njobs:\n  rel:\n    runs-on: x\n    env:\n      GH_TOKEN: ${{ github.token }}\n    steps:\n      - uses: ./.github/actions/release\n  call:\n    uses: ./.github/workflows/called.yml\n  remote:\n    uses: octo/wf/.github/workflows/x.yml@v1\n",
     )
     .unwrap();
     let (code, _, err) = ghfix(&["apply"], dir.path());
     assert_eq!(code, 1, "{err}");
     let main = std::fs::read_to_string(gh.join("workflows/main.yml")).unwrap();
-    assert!(main.contains("  rel:\n    runs-on: x\n    permissions:\n      contents: write # ./.github/actions/release > step 1: gh release write\n"), "{main}");
+    assert!(main.contains("  rel:\n    runs-on: x\n    permissions:\n      contents: write # ./.github/actions/release > step 1: gh release write\n      issues: write # ./.github/actions/release > step 2: gh issue write\n"), "{main}");
     assert!(main.contains("  call:\n    uses: ./.github/workflows/called.yml\n    permissions:\n      contents: write"), "{main}");
     assert!(
         main.contains("  remote:\n    uses: octo/wf/.github/workflows/x.yml@v1\n"),

@@ -301,7 +301,7 @@ impl Context<'_> {
             let passes_token = step.with.iter().any(|(_, v)| is_github_token(v))
                 || !token_vars([step.env.as_slice()]).is_empty();
             if let Some(local) = uses.strip_prefix("./") {
-                self.composite(local, step, state, needs, depth);
+                self.composite(local, outer_env, step, state, needs, depth);
                 return;
             }
             if uses.starts_with("docker://") {
@@ -372,9 +372,12 @@ impl Context<'_> {
         self.script(script, label, &env, &token_env, state, needs);
     }
 
+    /// Analyses a local composite action called by `step`; its steps see the caller's
+    /// environment (`outer_env` and the calling step's `env:`).
     fn composite(
         &self,
         local: &str,
+        outer_env: &[&[(String, String)]],
         step: &Step,
         state: &mut JobState,
         needs: &mut Needs,
@@ -449,7 +452,12 @@ impl Context<'_> {
                 .collect();
             inner.run = inner.run.as_deref().map(substitute);
             inner.label = format!("{} > {}", step.label, inner.label);
-            self.step(&[&step.env], &inner, state, needs, depth + 1);
+            let layers: Vec<&[(String, String)]> = outer_env
+                .iter()
+                .copied()
+                .chain([step.env.as_slice()])
+                .collect();
+            self.step(&layers, &inner, state, needs, depth + 1);
         }
     }
 
