@@ -18,6 +18,21 @@ fn ghfix(args: &[&str], dir: &Path) -> (i32, String, String) {
     )
 }
 
+/// A temporary repository holding `files` (paths relative to its root).
+fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        write(&dir.path().join(path), text);
+    }
+    dir
+}
+
+/// Writes `text` to `path`, creating its folders.
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap().flatten() {
@@ -88,15 +103,14 @@ fn rule_fixtures_apply_to_their_after_state() {
 
 #[test]
 fn check_reports_invalid_yaml_and_still_processes_the_rest() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = repo(&[
+        (".github/workflows/bad.yml", "on: push\njobs:\n  a: [1, 2\n  b: x\n"),
+        (
+            ".github/workflows/good.yml",
+            "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n",
+        ),
+    ]);
     let wf = dir.path().join(".github/workflows");
-    std::fs::create_dir_all(&wf).unwrap();
-    std::fs::write(wf.join("bad.yml"), "on: push\njobs:\n  a: [1, 2\n  b: x\n").unwrap();
-    std::fs::write(
-        wf.join("good.yml"),
-        "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n",
-    )
-    .unwrap();
     let (code, out, _) = ghfix(&["check"], dir.path());
     assert_eq!(code, 2, "{out}");
     assert!(
@@ -121,21 +135,17 @@ fn check_reports_invalid_yaml_and_still_processes_the_rest() {
 
 #[test]
 fn exit_codes_for_clean_findings_and_usage() {
-    let dir = tempfile::tempdir().unwrap();
-    let wf = dir.path().join(".github/workflows");
-    std::fs::create_dir_all(&wf).unwrap();
-    std::fs::write(
-        wf.join("ci.yml"),
+    let dir = repo(&[(
+        ".github/workflows/ci.yml",
         "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: make\n",
-    )
-    .unwrap();
+    )]);
+    let wf = dir.path().join(".github/workflows");
     assert_eq!(ghfix(&["check"], dir.path()).0, 0);
     assert_eq!(ghfix(&["check", "--rule", "no-such-rule"], dir.path()).0, 2);
-    std::fs::write(
-        wf.join("ci.yml"),
+    write(
+        &wf.join("ci.yml"),
         "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: make\n",
-    )
-    .unwrap();
+    );
     let (code, out, _) = ghfix(&["check", "--format", "json"], dir.path());
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -193,26 +203,21 @@ fn edit_refuses_invalid_yaml_with_position_and_writes_nothing() {
 
 #[test]
 fn user_rules_and_knowledge_extend_the_embedded_ones() {
-    let dir = tempfile::tempdir().unwrap();
-    let wf = dir.path().join(".github/workflows");
-    std::fs::create_dir_all(&wf).unwrap();
-    std::fs::write(
-        wf.join("deploy.yml"),
+    let dir = repo(&[(
+        ".github/workflows/deploy.yml",
         "on: push\njobs:\n  deploy:\n    runs-on: x\n    steps:\n      - uses: some-org/deployer@v1\n",
-    )
-    .unwrap();
+    )]);
+    let wf = dir.path().join(".github/workflows");
     let (_, out, _) = ghfix(&["check"], dir.path());
     assert!(
         out.contains("some-org/deployer`, which ghfix does not know"),
         "{out}"
     );
     let extra = dir.path().join("my-rules");
-    std::fs::create_dir_all(extra.join("knowledge/actions")).unwrap();
-    std::fs::write(
-        extra.join("knowledge/actions/mine.yml"),
+    write(
+        &extra.join("knowledge/actions/mine.yml"),
         "actions:\n  some-org/deployer:\n    token: { input: token, default: github.token }\n    needs:\n      - permissions: { deployments: write }\n        reason: record the deployment\n",
-    )
-    .unwrap();
+    );
     let (code, _, err) = ghfix(&["apply", "--rules", "my-rules"], dir.path());
     assert_eq!(code, 0, "{err}");
     let fixed = std::fs::read_to_string(wf.join("deploy.yml")).unwrap();
@@ -232,25 +237,21 @@ fn user_rules_and_knowledge_extend_the_embedded_ones() {
 /// analysed; a remote reusable workflow leaves its job for review.
 #[test]
 fn local_actions_and_reusable_workflows_are_followed() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = repo(&[
+        (
+            ".github/actions/release/action.yml",
+            "name: release\ninputs:\n  token:\n    default: ${{ github.token }}\nruns:\n  using: composite\n  steps:\n    - run: gh release create v1\n      shell: bash\n      env:\n        GH_TOKEN: ${{ inputs.token }}\n    - run: gh issue comment 1 --body done\n      shell: bash\n",
+        ),
+        (
+            ".github/workflows/called.yml",
+            "on: workflow_call\njobs:\n  push:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n      - run: git push\n",
+        ),
+        (
+            ".github/workflows/main.yml",
+            "on: push\njobs:\n  rel:\n    runs-on: x\n    env:\n      GH_TOKEN: ${{ github.token }}\n    steps:\n      - uses: ./.github/actions/release\n  call:\n    uses: ./.github/workflows/called.yml\n  remote:\n    uses: octo/wf/.github/workflows/x.yml@v1\n",
+        ),
+    ]);
     let gh = dir.path().join(".github");
-    std::fs::create_dir_all(gh.join("workflows")).unwrap();
-    std::fs::create_dir_all(gh.join("actions/release")).unwrap();
-    std::fs::write(
-        gh.join("actions/release/action.yml"),
-        "name: release\ninputs:\n  token:\n    default: ${{ github.token }}\nruns:\n  using: composite\n  steps:\n    - run: gh release create v1\n      shell: bash\n      env:\n        GH_TOKEN: ${{ inputs.token }}\n    - run: gh issue comment 1 --body done\n      shell: bash\n",
-    )
-    .unwrap();
-    std::fs::write(
-        gh.join("workflows/called.yml"),
-        "on: workflow_call\njobs:\n  push:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n      - run: git push\n",
-    )
-    .unwrap();
-    std::fs::write(
-        gh.join("workflows/main.yml"),
-        "on: push\njobs:\n  rel:\n    runs-on: x\n    env:\n      GH_TOKEN: ${{ github.token }}\n    steps:\n      - uses: ./.github/actions/release\n  call:\n    uses: ./.github/workflows/called.yml\n  remote:\n    uses: octo/wf/.github/workflows/x.yml@v1\n",
-    )
-    .unwrap();
     let (code, _, err) = ghfix(&["apply"], dir.path());
     assert_eq!(code, 1, "{err}");
     let main = std::fs::read_to_string(gh.join("workflows/main.yml")).unwrap();
