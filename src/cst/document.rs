@@ -41,13 +41,14 @@ pub fn parse_tree_only(text: &str) -> Tree {
 
 /// Why a text is not a YAML document ghfix can edit, with a 1-based line and column.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{line}:{col}: invalid YAML: {message}")]
+#[error("{line}:{col}: {message}")]
 pub struct ParseError {
     /// 1-based line of the first problem.
     pub line: usize,
     /// 1-based column (in characters) of the first problem.
     pub col: usize,
-    /// What is wrong there.
+    /// What is wrong there, as a sentence (`invalid YAML: ...` for syntax errors, or the limit
+    /// the text goes beyond).
     pub message: String,
 }
 
@@ -186,6 +187,8 @@ impl Document {
     /// Parses `text`. Fails with the first ERROR or MISSING node's position, or with the YAML
     /// loader's complaint when tree-sitter accepts text that is not valid YAML.
     pub fn parse(text: String) -> Result<Document, ParseError> {
+        // Limits first: tree-sitter-yaml aborts the process on deep nesting.
+        crate::cst::load::precheck(&text)?;
         let tree = ts_parse(&text, None);
         let parsed = Arc::new(check_syntax(&text, &tree)?);
         Ok(Document { text, tree, parsed })
@@ -437,26 +440,33 @@ impl Shape {
 /// text's meaning.
 fn check_syntax(text: &str, tree: &Tree) -> Result<Vec<Yaml>, ParseError> {
     let root = tree.root_node();
-    if root.has_error() {
-        let bad = first_error(root).unwrap_or(root);
-        let (line, col) = line_col(text, bad.start_byte());
-        let message = if bad.is_missing() {
-            format!("missing {}", bad.kind())
-        } else {
-            let snippet: String = text[bad.start_byte()..bad.end_byte()]
-                .chars()
-                .take(30)
-                .take_while(|c| *c != '\n' && *c != '\r')
-                .collect();
-            if snippet.is_empty() {
-                "unexpected syntax".to_string()
-            } else {
-                format!("unexpected `{snippet}`")
-            }
-        };
-        return Err(ParseError { line, col, message });
+    if !root.has_error() {
+        return crate::cst::verify::load(text, tree);
     }
-    crate::cst::verify::load(text, tree)
+    // The loader places most errors where they are; tree-sitter's recovery often wraps the
+    // whole document in its ERROR node. Its position is used when the loader accepts the text.
+    crate::cst::verify::load(text, tree)?;
+    let bad = first_error(root).unwrap_or(root);
+    let (line, col) = line_col(text, bad.start_byte());
+    let message = if bad.is_missing() {
+        format!("missing {}", bad.kind())
+    } else {
+        let snippet: String = text[bad.start_byte()..bad.end_byte()]
+            .chars()
+            .take(30)
+            .take_while(|c| *c != '\n' && *c != '\r')
+            .collect();
+        if snippet.is_empty() {
+            "unexpected syntax".to_string()
+        } else {
+            format!("unexpected `{snippet}`")
+        }
+    };
+    Err(ParseError {
+        line,
+        col,
+        message: format!("invalid YAML: {message}"),
+    })
 }
 
 /// Every node of `kind` at or below `node` (not descending into matches).

@@ -4,6 +4,7 @@
 
 pub mod document;
 pub mod edit;
+pub mod load;
 pub mod path;
 pub mod scalar;
 pub mod style;

@@ -5,10 +5,11 @@
 //! batch is accepted only when that equals the meaning of the edited text.
 
 use tree_sitter::{Node, Tree};
-use yaml_rust2::{Yaml, YamlLoader};
+use yaml_rust2::Yaml;
 
 use crate::cst::document::ParseError;
 use crate::cst::edit::Op;
+use crate::cst::load::load_text;
 use crate::cst::path::{Path, Segment};
 use crate::cst::Value;
 
@@ -38,17 +39,6 @@ pub fn load(text: &str, tree: &Tree) -> Result<Vec<Yaml>, ParseError> {
     }
     copy.push_str(&text[last..]);
     load_text(&copy).map_err(|_| first)
-}
-
-/// Loads every document of `text` with the YAML loader alone (a leading BOM is ignored): no
-/// syntax tree, no retry.
-pub fn load_text(text: &str) -> Result<Vec<Yaml>, ParseError> {
-    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-    YamlLoader::load_from_str(body).map_err(|e| ParseError {
-        line: e.marker().line(),
-        col: e.marker().col() + 1,
-        message: e.info().to_string(),
-    })
 }
 
 /// Byte offsets of the line starts inside outermost multi-line flow collections in block context.

@@ -168,7 +168,7 @@ impl Engine {
         text: String,
         only: &[String],
     ) -> Result<Vec<Finding>, crate::cst::ParseError> {
-        let Ok(docs) = crate::cst::verify::load_text(&text) else {
+        let Ok(docs) = crate::cst::load::load_text(&text) else {
             // The full parse gives the error its position (or reads what the loader alone cannot).
             let doc = Document::parse(text)?;
             return Ok(self.check(ctx_root, name, &doc, only));

@@ -255,7 +255,7 @@ impl Context<'_> {
                 .push(format!("cannot read the {what} `./{relative}`"));
             return None;
         };
-        match crate::cst::verify::load_text(&text) {
+        match crate::cst::load::load_text(&text) {
             Ok(mut docs) if !docs.is_empty() => Some(docs.swap_remove(0)),
             _ => {
                 needs
