@@ -6,12 +6,12 @@ use rayon::prelude::*;
 
 fn main() {
     let dir = std::env::args().nth(1).expect("usage: bare_parse DIR");
-    let files = ghfix::commands::run::discover(&[dir.into()]);
+    let files = ghfix::commands::run::discover(&[dir.into()]).files;
     let start = std::time::Instant::now();
     let bytes: usize = files
         .par_iter()
         .map(|f| {
-            let text = std::fs::read_to_string(f).unwrap_or_default();
+            let text = std::fs::read_to_string(&f.real).unwrap_or_default();
             std::hint::black_box(ghfix::cst::document::parse_tree_only(&text));
             text.len()
         })

@@ -148,8 +148,13 @@ pub fn run(args: &EditArgs, order: &[(usize, usize)], colour: bool) -> u8 {
         return EXIT_OK;
     }
     if edited.text() != doc.text() {
-        if let Err(e) = files::write_atomic(&args.file, edited.text()) {
-            eprintln!("{display}: cannot write: {e}");
+        // A symlink is edited through: its target is the file that changes.
+        let real = args
+            .file
+            .canonicalize()
+            .unwrap_or_else(|_| args.file.clone());
+        if let Err(e) = files::write_atomic(&real, edited.text()) {
+            eprintln!("{e}");
             return EXIT_INPUT;
         }
     }

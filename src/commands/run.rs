@@ -1,6 +1,7 @@
 //! `ghfix check`, `ghfix apply`, `ghfix rules`, `ghfix explain`: rules over many files, in
 //! parallel; invalid files are reported and the others still processed.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -8,7 +9,7 @@ use rayon::prelude::*;
 use crate::cli::{ApplyArgs, Format, RunArgs};
 use crate::commands::{EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, EXIT_REFUSED};
 use crate::cst::Document;
-use crate::files;
+use crate::files::{self, Target};
 use crate::report::{diff, findings};
 use crate::rules::engine::{Engine, Finding};
 use crate::rules::permissions::repo_root;
@@ -28,38 +29,64 @@ pub struct FileResult {
     pub diff: String,
     /// The fixed text, when it differs.
     pub fixed: Option<String>,
+    /// Where to write it: the real file (symlinks resolved).
+    pub real: PathBuf,
 }
 
-/// The files under the given paths: workflows and local action definitions.
-pub fn discover(paths: &[PathBuf]) -> Vec<PathBuf> {
+/// The files under the given paths (default: the current folder): workflows and local action
+/// definitions, each real file once, never outside the repository; and what was skipped.
+pub fn discover(paths: &[PathBuf]) -> files::Found {
     let defaults = [PathBuf::from(".")];
     let paths = if paths.is_empty() {
         &defaults[..]
     } else {
         paths
     };
-    let mut out = Vec::new();
+    let mut found = files::Found::default();
+    let (mut seen, mut visited) = (HashSet::new(), HashSet::new());
     for p in paths {
-        if p.is_file() {
-            out.push(p.clone());
+        let root = match files::boundary(p) {
+            Ok(r) => r,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                found.skipped.push((p.clone(), "does not exist".into()));
+                continue;
+            }
+            Err(e) => {
+                found.skipped.push((p.clone(), e.to_string()));
+                continue;
+            }
+        };
+        if !p.is_dir() {
+            found.add_file(p.clone(), &root, &mut seen);
             continue;
         }
         let github = p.join(".github");
         if github.is_dir() {
-            out.extend(files::yaml_files(&github.join("workflows"), &|_| true));
-            out.extend(files::yaml_files(&github.join("actions"), &|stem| {
-                stem == "action"
-            }));
+            let all = |_: &str| true;
+            let actions = |stem: &str| stem == "action";
+            found.add_dir(
+                &github.join("workflows"),
+                &root,
+                &all,
+                &mut seen,
+                &mut visited,
+            );
+            found.add_dir(
+                &github.join("actions"),
+                &root,
+                &actions,
+                &mut seen,
+                &mut visited,
+            );
         } else {
-            out.extend(files::yaml_files(p, &|_| true));
+            found.add_dir(p, &root, &|_| true, &mut seen, &mut visited);
         }
     }
-    out.sort();
-    out.dedup();
-    out
+    found.finish()
 }
 
-fn process(engine: &Engine, path: &Path, args: &RunArgs, fix: Option<bool>) -> FileResult {
+fn process(engine: &Engine, target: &Target, args: &RunArgs, fix: Option<bool>) -> FileResult {
+    let path = target.shown.as_path();
     let display = path.display().to_string();
     let mut result = FileResult {
         path: display.clone(),
@@ -68,8 +95,9 @@ fn process(engine: &Engine, path: &Path, args: &RunArgs, fix: Option<bool>) -> F
         refused: None,
         diff: String::new(),
         fixed: None,
+        real: target.real.clone(),
     };
-    let text = match files::read_text(path) {
+    let text = match files::read_text(&target.real) {
         Ok(t) => t,
         Err(e) => {
             result.error = Some(e);
@@ -127,17 +155,28 @@ fn run(args: &RunArgs, fix: Option<bool>) -> Result<(Engine, Vec<FileResult>), u
         eprintln!("ghfix: no rule `{unknown}` (see `ghfix rules`)");
         return Err(EXIT_INPUT);
     }
-    let files = discover(&args.paths);
-    if files.is_empty() {
+    let found = discover(&args.paths);
+    if found.files.is_empty() && found.skipped.is_empty() {
         eprintln!(
             "ghfix: no workflow files found (looked for .github/workflows and .github/actions)"
         );
         return Err(EXIT_INPUT);
     }
-    let results = files
+    let mut results: Vec<FileResult> = found
+        .files
         .par_iter()
         .map(|f| process(&engine, f, args, fix))
         .collect();
+    // What was not read is reported like an input error: the run goes on, the exit code says so.
+    results.extend(found.skipped.into_iter().map(|(path, why)| FileResult {
+        path: path.display().to_string(),
+        findings: Vec::new(),
+        error: Some(format!("{}: {why}", path.display())),
+        refused: None,
+        diff: String::new(),
+        fixed: None,
+        real: path,
+    }));
     Ok((engine, results))
 }
 
@@ -187,8 +226,8 @@ pub fn apply(args: &ApplyArgs, colour: bool) -> u8 {
                     r.diff.clone()
                 }
             );
-        } else if let Err(e) = files::write_atomic(Path::new(&r.path), fixed) {
-            eprintln!("{}: cannot write: {e}", r.path);
+        } else if let Err(e) = files::write_atomic(&r.real, fixed) {
+            eprintln!("{e}");
             write_failed = true;
         }
     }

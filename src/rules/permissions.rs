@@ -266,17 +266,23 @@ impl Context<'_> {
         }
     }
 
+    /// The text of a local file of the repository; `None` when it is missing, not a regular
+    /// file, or resolves outside the repository.
     fn read_local(&self, relative: &str) -> Option<String> {
-        let root = self.root.as_ref()?;
+        let root = self.root.as_ref()?.canonicalize().ok()?;
         let path = root.join(relative.trim_start_matches("./"));
         let candidates = if path.is_dir() {
             vec![path.join("action.yml"), path.join("action.yaml")]
         } else {
             vec![path]
         };
-        candidates
-            .iter()
-            .find_map(|p| std::fs::read_to_string(p).ok())
+        candidates.iter().find_map(|p| {
+            let real = p.canonicalize().ok()?;
+            if !real.starts_with(&root) {
+                return None;
+            }
+            crate::files::read_text(&real).ok()
+        })
     }
 
     /// Analyses one step; `outer_env` holds the environment layers around it (workflow and job,
