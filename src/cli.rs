@@ -111,6 +111,9 @@ pub struct EditArgs {
     /// Set PATH=VALUE, creating the entry and missing parent mappings.
     #[arg(long, value_name = "PATH=VALUE")]
     pub set: Vec<String>,
+    /// Set PATH to the contents of FILE (`-`: standard input), as a string kept exactly.
+    #[arg(long = "set-file", value_name = "PATH=FILE")]
+    pub set_file: Vec<String>,
     /// Delete the entry or sequence item at PATH, with its own comment lines.
     #[arg(long, value_name = "PATH")]
     pub delete: Vec<String>,

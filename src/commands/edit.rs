@@ -9,7 +9,7 @@ use crate::files;
 use crate::report::diff;
 
 /// The flags that carry operations, in the order `run` expects them.
-const FLAGS: [&str; 5] = ["set", "delete", "append", "comment", "rewrite"];
+const FLAGS: [&str; 6] = ["set", "delete", "append", "comment", "rewrite", "set_file"];
 
 /// For each operation flag occurrence, (flag index, value index) in command-line order.
 pub fn order(matches: &ArgMatches) -> Vec<(usize, usize)> {
@@ -44,11 +44,25 @@ pub fn parse_value(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
 }
 
+/// The contents of `file` (`-`: standard input) as a value for `--set-file`, exactly as read.
+fn read_value_file(file: &str) -> Result<String, String> {
+    if file == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| format!("--set-file: cannot read standard input: {e}"))?;
+        return Ok(text);
+    }
+    files::read_text(std::path::Path::new(file)).map_err(|e| format!("--set-file: {e}"))
+}
+
 fn parse_op(flag: usize, arg: &str) -> Result<Op, String> {
     let path_of = |p: &str| Path::parse(p).map_err(|e| e.to_string());
     let assignment = || {
         split_assignment(arg)
-            .ok_or_else(|| format!("`--{} {arg}`: expected PATH=VALUE", FLAGS[flag]))
+            .ok_or_else(|| {
+                let flag = FLAGS[flag].replace('_', "-");
+                format!("`--{flag} {arg}`: expected PATH=VALUE")
+            })
     };
     Ok(match FLAGS[flag] {
         "set" => {
@@ -56,6 +70,14 @@ fn parse_op(flag: usize, arg: &str) -> Result<Op, String> {
             Op::Set {
                 path: path_of(p)?,
                 value: parse_value(v),
+                place: Place::default(),
+            }
+        }
+        "set_file" => {
+            let (p, file) = assignment()?;
+            Op::Set {
+                path: path_of(p)?,
+                value: Value::String(read_value_file(file)?),
                 place: Place::default(),
             }
         }
@@ -99,6 +121,7 @@ pub fn run(args: &EditArgs, order: &[(usize, usize)], colour: bool) -> u8 {
         &args.append,
         &args.comment,
         &args.rewrite,
+        &args.set_file,
     ];
     let ops: Result<Vec<Op>, String> = order
         .iter()
@@ -108,7 +131,7 @@ pub fn run(args: &EditArgs, order: &[(usize, usize)], colour: bool) -> u8 {
         Ok(ops) if !ops.is_empty() => ops,
         Ok(_) => {
             eprintln!(
-                "ghfix edit: no operation given (--set, --delete, --append, --comment, --rewrite)"
+                "ghfix edit: no operation given (--set, --set-file, --delete, --append, --comment, --rewrite)"
             );
             return EXIT_INPUT;
         }

@@ -75,6 +75,17 @@ impl Op {
         }
     }
 
+    /// The path the operation edits, to change.
+    pub fn path_mut(&mut self) -> &mut Path {
+        match self {
+            Op::Set { path, .. }
+            | Op::Remove { path }
+            | Op::Append { path, .. }
+            | Op::Rewrite { path, .. }
+            | Op::Comment { path, .. } => path,
+        }
+    }
+
     /// A short description for messages.
     pub fn describe(&self) -> String {
         match self {

@@ -1,6 +1,9 @@
 //! Reading and writing YAML scalars: decoding keys, and choosing a quote style for new values so
 //! that they read back as exactly the intended value.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use yaml_rust2::{Yaml, YamlLoader};
 
 /// Decodes the source text of a scalar node of tree-sitter kind `kind`.
@@ -72,10 +75,25 @@ const YAML11_BOOLEANS: &[&str] = &[
     "OFF",
 ];
 
+/// Characters written escaped in double quotes: control characters, and the line and paragraph
+/// separators, next-line and byte-order mark, which YAML 1.1 readers take as line breaks or strip.
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}' | '\u{feff}')
+}
+
+/// Plain scalars that YAML 1.1 readers (still common) read as something other than a string:
+/// numbers with underscores, `0b`/`0o`/sexagesimal forms, timestamps, the merge key `<<` and `=`.
+/// Anything that looks like a number or a date is quoted.
+static YAML11_TYPED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:[-+]?\.?[0-9][0-9A-Za-z_:.+\- ]*|<<|=|\.(?:inf|Inf|INF|nan|NaN|NAN))$")
+        .expect("valid regex")
+});
+
 /// Whether `s` can be written plain in a block (`flow == false`) or flow context and read back as
 /// the string `s`.
 pub fn plain_ok(s: &str, flow: bool) -> bool {
     if s.is_empty()
+        || YAML11_TYPED.is_match(s)
         || s != s.trim()
         || s.contains(['\n', '\r', '\t'])
         || s.contains(": ")
@@ -87,7 +105,7 @@ pub fn plain_ok(s: &str, flow: bool) -> bool {
             '@', '`',
         ]) && !(s.len() > 1 && s.starts_with(['-', '?', ':']) && !s[1..].starts_with(' '))
         || (flow && s.contains([',', '[', ']', '{', '}']))
-        || s.chars().any(|c| c.is_control())
+        || s.chars().any(needs_escape)
     {
         return false;
     }
@@ -117,7 +135,7 @@ pub fn render_new(s: &str, quote: Quote, flow: bool) -> String {
 
 /// Whether single quotes can hold `s` on one line.
 pub fn single_ok(s: &str) -> bool {
-    !s.chars().any(|c| c.is_control())
+    !s.chars().any(needs_escape)
 }
 
 fn double(s: &str) -> String {
@@ -130,7 +148,7 @@ fn double(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if needs_escape(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
     }
@@ -146,7 +164,8 @@ mod tests {
     fn quotes_what_yaml_would_misread() {
         for s in [
             "on", "yes", "No", "*x", "a: b", "{a", "true", "null", "~", "1", "1.5", "0x1F", "",
-            " a", "a #b", "- x", "#c", "@x", "`x", "!t", "%x", "a:",
+            " a", "a #b", "- x", "#c", "@x", "`x", "!t", "%x", "a:", "2024-01-31", "1_000",
+            "0b101", "1:30", "<<", "=", "18.x", "a\u{2028}b", "a\u{85}", "\u{feff}x",
         ] {
             assert!(!plain_ok(s, false), "{s:?} must be quoted");
         }
@@ -172,6 +191,10 @@ mod tests {
         assert_eq!(render("it's", Quote::Single, false), "'it''s'");
         assert_eq!(render("a\nb", Quote::Single, false), "\"a\\nb\"");
         assert_eq!(render("x", Quote::Double, false), "\"x\"");
+        assert_eq!(
+            render("a\u{2028}b\u{feff}", Quote::Single, false),
+            "\"a\\u2028b\\ufeff\""
+        );
     }
 
     #[test]

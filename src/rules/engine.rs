@@ -148,10 +148,7 @@ impl Engine {
         doc: &Document,
         only: &[String],
     ) -> Vec<Finding> {
-        let Some(root) = doc.parsed().first() else {
-            return Vec::new();
-        };
-        let mut findings = self.analyse(ctx_root, name, root, Some(doc), only);
+        let mut findings = self.analyse_all(ctx_root, name, doc.parsed(), Some(doc), only);
         locate_all(doc, &mut findings);
         drop_suppressed(doc.text(), &mut findings);
         findings
@@ -173,10 +170,7 @@ impl Engine {
             let doc = Document::parse(text)?;
             return Ok(self.check(ctx_root, name, &doc, only));
         };
-        let Some(root) = docs.first() else {
-            return Ok(Vec::new());
-        };
-        let mut findings = self.analyse(ctx_root, name, root, None, only);
+        let mut findings = self.analyse_all(ctx_root, name, &docs, None, only);
         if findings.is_empty() {
             return Ok(findings);
         }
@@ -196,13 +190,38 @@ impl Engine {
         Ok(findings)
     }
 
-    /// Runs the rules over the first document's meaning; `doc`, when given, shapes the fixes.
+    /// Runs the rules over every document of a file (a workflow file holds one; each document of
+    /// a stream is analysed on its own, and its findings address it).
+    fn analyse_all(
+        &self,
+        ctx_root: Option<std::path::PathBuf>,
+        name: &str,
+        docs: &[yaml_rust2::Yaml],
+        doc: Option<&Document>,
+        only: &[String],
+    ) -> Vec<Finding> {
+        let mut all = Vec::new();
+        for (index, root) in docs.iter().enumerate() {
+            let mut findings = self.analyse(ctx_root.clone(), name, root, doc.map(|d| (d, index)), only);
+            for f in &mut findings {
+                f.at.document = index;
+                for op in &mut f.ops {
+                    op.path_mut().document = index;
+                }
+            }
+            all.extend(findings);
+        }
+        all
+    }
+
+    /// Runs the rules over one document's meaning; `doc` (the file and the document's index),
+    /// when given, shapes the fixes.
     fn analyse(
         &self,
         ctx_root: Option<std::path::PathBuf>,
         name: &str,
         root: &yaml_rust2::Yaml,
-        doc: Option<&Document>,
+        doc: Option<(&Document, usize)>,
         only: &[String],
     ) -> Vec<Finding> {
         let wf = Workflow::from_yaml(root);
@@ -353,7 +372,7 @@ impl Engine {
     fn missing_scopes(
         &self,
         rule: &Rule,
-        doc: Option<&Document>,
+        doc: Option<(&Document, usize)>,
         wf: &Workflow,
         needs: &[Needs],
     ) -> Vec<Finding> {
@@ -398,7 +417,12 @@ impl Engine {
                             place: Place::default(),
                         }];
                         // A flow block (`{ contents: read }`) has no line of its own for a comment.
-                        if comments && doc.is_none_or(|d| is_block_mapping(d, &job_block)) {
+                        let block_style = doc.is_none_or(|(d, index)| {
+                            let mut at = job_block.clone();
+                            at.document = index;
+                            is_block_mapping(d, &at)
+                        });
+                        if comments && block_style {
                             ops.push(Op::Comment {
                                 path: job_block.key(scope.clone()),
                                 text: reason_text(grant),
