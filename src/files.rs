@@ -144,10 +144,11 @@ pub fn yaml_files(dir: &Path, keep: &dyn Fn(&str) -> bool) -> Vec<PathBuf> {
     found.finish().files.into_iter().map(|t| t.shown).collect()
 }
 
-/// Reads a regular file as UTF-8 text, with the path in the error. Never blocks on a FIFO and
+/// Reads a regular file as UTF-8 text; errors name it as `shown`. Never blocks on a FIFO and
 /// refuses files over [`MAX_BYTES`].
-pub fn read_text(path: &Path) -> Result<String, String> {
-    let shown = path.display();
+pub fn read_text(path: &Path, shown: &Path) -> Result<String, String> {
+    let shown_path = shown;
+    let shown = shown.display();
     let mut options = fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -178,11 +179,11 @@ pub fn read_text(path: &Path) -> Result<String, String> {
         .take(MAX_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| format!("{shown}: cannot read: {e}"))?;
-    decode(path, bytes)
+    decode(shown_path, bytes)
 }
 
-fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, String> {
-    let shown = path.display();
+fn decode(shown: &Path, bytes: Vec<u8>) -> Result<String, String> {
+    let shown = shown.display();
     if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
         return Err(format!(
             "{shown}:1:1: UTF-16 text is not supported (convert the file to UTF-8)"
@@ -304,10 +305,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("w.yml");
         fs::write(&file, b"a: 1\nb: \xff\n").unwrap();
-        let err = read_text(&file).unwrap_err();
+        let err = read_text(&file, &file).unwrap_err();
         assert!(err.ends_with(":2:4: not UTF-8 text"), "{err}");
         fs::write(&file, b"\xff\xfea\x00:\x00").unwrap();
-        assert!(read_text(&file).unwrap_err().contains("UTF-16"));
+        assert!(read_text(&file, &file).unwrap_err().contains("UTF-16"));
     }
 
     #[cfg(unix)]

@@ -52,17 +52,17 @@ fn read_value_file(file: &str) -> Result<String, String> {
             .map_err(|e| format!("--set-file: cannot read standard input: {e}"))?;
         return Ok(text);
     }
-    files::read_text(std::path::Path::new(file)).map_err(|e| format!("--set-file: {e}"))
+    let file = std::path::Path::new(file);
+    files::read_text(file, file).map_err(|e| format!("--set-file: {e}"))
 }
 
 fn parse_op(flag: usize, arg: &str) -> Result<Op, String> {
     let path_of = |p: &str| Path::parse(p).map_err(|e| e.to_string());
     let assignment = || {
-        split_assignment(arg)
-            .ok_or_else(|| {
-                let flag = FLAGS[flag].replace('_', "-");
-                format!("`--{flag} {arg}`: expected PATH=VALUE")
-            })
+        split_assignment(arg).ok_or_else(|| {
+            let flag = FLAGS[flag].replace('_', "-");
+            format!("`--{flag} {arg}`: expected PATH=VALUE")
+        })
     };
     Ok(match FLAGS[flag] {
         "set" => {
@@ -140,7 +140,7 @@ pub fn run(args: &EditArgs, order: &[(usize, usize)], colour: bool) -> u8 {
             return EXIT_INPUT;
         }
     };
-    let text = match files::read_text(&args.file) {
+    let text = match files::read_text(&args.file, &args.file) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("{e}");

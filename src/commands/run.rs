@@ -97,7 +97,7 @@ fn process(engine: &Engine, target: &Target, args: &RunArgs, fix: Option<bool>) 
         fixed: None,
         real: target.real.clone(),
     };
-    let text = match files::read_text(&target.real) {
+    let text = match files::read_text(&target.real, path) {
         Ok(t) => t,
         Err(e) => {
             result.error = Some(e);

@@ -22,6 +22,10 @@ pub const MAX_DEPTH: usize = 100;
 /// longer files.
 pub const MAX_LINES: usize = 32_767;
 
+/// Longest line ghfix reads, in characters: tree-sitter-yaml keeps the column in a signed 16-bit
+/// number too.
+pub const MAX_COLUMNS: usize = 32_767;
+
 /// Largest file ghfix reads, in bytes.
 pub const MAX_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -79,6 +83,23 @@ pub fn precheck(text: &str) -> Result<(), ParseError> {
             ),
         });
     }
+    let mut start = 0;
+    for (number, line) in text.split('\n').enumerate() {
+        // Bytes bound characters from above: count characters only for long lines.
+        if line.len() > MAX_COLUMNS && line.chars().count() > MAX_COLUMNS {
+            return Err(ParseError {
+                line: number + 1,
+                col: MAX_COLUMNS + 1,
+                message: format!(
+                    "too large: the line is {} characters long and ghfix reads at most {MAX_COLUMNS} \
+                     (a limit of its YAML syntax tree)",
+                    line.chars().count()
+                ),
+            });
+        }
+        start += line.len() + 1;
+    }
+    debug_assert!(start >= text.len());
     nesting(text)
 }
 

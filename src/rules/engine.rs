@@ -202,7 +202,8 @@ impl Engine {
     ) -> Vec<Finding> {
         let mut all = Vec::new();
         for (index, root) in docs.iter().enumerate() {
-            let mut findings = self.analyse(ctx_root.clone(), name, root, doc.map(|d| (d, index)), only);
+            let mut findings =
+                self.analyse(ctx_root.clone(), name, root, doc.map(|d| (d, index)), only);
             for f in &mut findings {
                 f.at.document = index;
                 for op in &mut f.ops {

@@ -281,7 +281,7 @@ impl Context<'_> {
             if !real.starts_with(&root) {
                 return None;
             }
-            crate::files::read_text(&real).ok()
+            crate::files::read_text(&real, &real).ok()
         })
     }
 
