@@ -51,6 +51,8 @@ fn ghfix(args: &[&str], dir: &Path) -> Run {
             Ok(())
         });
     }
+    // Reaped below with wait4, which also reports the peak RSS.
+    #[allow(clippy::zombie_processes)]
     let child = cmd.spawn().unwrap();
     let pid = child.id() as libc::pid_t;
     let start = Instant::now();

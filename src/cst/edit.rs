@@ -137,8 +137,12 @@ pub fn apply(doc: &Document, ops: &[Op]) -> Result<Document, EditError> {
     let style = || *style.get_or_init(|| Style::measure(doc));
     for op in ops {
         let splices = plan(&work, op, &style)?;
-        for (range, text) in splices {
+        for (mut range, text) in splices {
             let text = style::with_newline(text, work.newline());
+            if range.start == work.text().len() && !work.text().ends_with('\n') {
+                let shift = strip_final_block_scalar(&mut work);
+                range = range.start + shift..range.end + shift;
+            }
             work.splice(range, &text);
         }
         if work.tree().root_node().has_error() {
@@ -351,6 +355,33 @@ fn refuse_aliased(
 
 fn line_start(text: &str, pos: usize) -> usize {
     text[..pos].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// Before text is added after a block scalar that ends the file without a line break: gives
+/// the scalar the strip indicator (`|` or `|+` becomes `|-`), which keeps its value (no final
+/// line break) once a line break follows it. Returns how many bytes the header grew.
+fn strip_final_block_scalar(work: &mut Document) -> usize {
+    let end = work.text().len();
+    let mut found = Vec::new();
+    crate::cst::document::collect_kind(work.tree().root_node(), "block_scalar", &mut found);
+    let Some(node) = found.into_iter().find(|n| n.end_byte() == end) else {
+        return 0;
+    };
+    let start = node.start_byte();
+    let header_len = work.text()[start..]
+        .find(['\n', '\r', ' ', '#'])
+        .unwrap_or(end - start);
+    let header = &work.text()[start..start + header_len];
+    if header.contains('-') {
+        return 0;
+    }
+    if let Some(at) = header.find('+') {
+        work.splice(start + at..start + at + 1, "-");
+        0
+    } else {
+        work.splice(start + 1..start + 1, "-");
+        1
+    }
 }
 
 /// Position after the newline that ends the line holding `pos` (or the end of the text).

@@ -183,6 +183,15 @@ pub fn load_text(text: &str) -> Result<Vec<Yaml>, ParseError> {
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut loader = Loader::default();
     let result = Parser::new_from_str(body).load(&mut loader, true);
+    if loader.last_block && result.is_ok() && ends_in_content(body) {
+        // A block scalar that runs to the end of a file without a final line break has no line
+        // break to keep: the YAML spec reads `|` there as `|-`; yaml-rust2 adds one.
+        if let Some(Yaml::String(s)) = loader.docs.last_mut().map(last_leaf) {
+            if s.ends_with('\n') {
+                s.pop();
+            }
+        }
+    }
     // The loader counts columns from 0 and does not see the BOM.
     let position = |m: Marker| (m.line(), m.col() + 1);
     if let Some((mark, message)) = loader.error {
@@ -199,6 +208,29 @@ pub fn load_text(text: &str) -> Result<Vec<Yaml>, ParseError> {
                 message: format!("invalid YAML: {}", sentence(e.info())),
             })
         }
+    }
+}
+
+/// Whether `body` ends without a line break, in a line of content (not blank, not a comment).
+fn ends_in_content(body: &str) -> bool {
+    let last = body.rsplit('\n').next().unwrap_or("").trim();
+    !body.ends_with('\n') && !last.is_empty() && !last.starts_with('#')
+}
+
+/// The value written last in a document.
+fn last_leaf(node: &mut Yaml) -> &mut Yaml {
+    let is_leaf = match node {
+        Yaml::Array(items) => items.is_empty(),
+        Yaml::Hash(map) => map.is_empty(),
+        _ => true,
+    };
+    if is_leaf {
+        return node;
+    }
+    match node {
+        Yaml::Array(items) => last_leaf(items.last_mut().expect("not empty")),
+        Yaml::Hash(map) => last_leaf(map.values_mut().last().expect("not empty")),
+        _ => unreachable!("leaves returned above"),
     }
 }
 
@@ -222,6 +254,8 @@ struct Loader {
     written: usize,
     /// Nodes copied in by aliases.
     expanded: usize,
+    /// Whether the last event was a block scalar (`|` or `>`).
+    last_block: bool,
     error: Option<(Marker, String)>,
 }
 
@@ -238,6 +272,14 @@ impl MarkedEventReceiver for Loader {
         if self.error.is_some() {
             return;
         }
+        self.last_block = matches!(
+            event,
+            Event::Scalar(_, TScalarStyle::Literal | TScalarStyle::Folded, ..)
+        ) || (self.last_block
+            && matches!(
+                event,
+                Event::SequenceEnd | Event::MappingEnd | Event::DocumentEnd | Event::StreamEnd
+            ));
         match event {
             Event::SequenceStart(anchor, _) => self.open(Yaml::Array(Vec::new()), anchor),
             Event::MappingStart(anchor, _) => self.open(Yaml::Hash(Default::default()), anchor),
@@ -379,6 +421,26 @@ mod tests {
             let ours = load_text(text).unwrap();
             let theirs = yaml_rust2::YamlLoader::load_from_str(text).unwrap();
             assert_eq!(ours, theirs, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn block_scalar_at_the_end_without_a_line_break_has_none() {
+        for (text, want) in [
+            ("k: |\n  a\n  b", "a\nb"),
+            ("k: |+\n  a", "a"),
+            ("k: >\n  a\n  b", "a b"),
+            ("k: |\n  a\n", "a\n"),
+            ("k: |\n  a\n# c", "a\n"),
+            ("- |\n  a", "a"),
+        ] {
+            let docs = load_text(text).unwrap();
+            let got = match &docs[0] {
+                Yaml::Hash(h) => h.values().next().unwrap().clone(),
+                Yaml::Array(a) => a[0].clone(),
+                _ => unreachable!(),
+            };
+            assert_eq!(got, Yaml::String(want.into()), "{text:?}");
         }
     }
 

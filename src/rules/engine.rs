@@ -295,6 +295,11 @@ impl Engine {
         let mut finding = self.finding(rule, &at, summary);
         let mut unknown_without_block = false;
         for (job, n) in wf.jobs.iter().zip(needs) {
+            for note in &n.notes {
+                finding
+                    .notes
+                    .push(format!("job `{}`: not granted: {note}", job.id));
+            }
             if !n.is_known() {
                 unknown_without_block |= job.permissions.is_none();
                 let why: Vec<&str> = n.unknown.iter().take(3).map(String::as_str).collect();

@@ -114,6 +114,10 @@ pub struct Need {
     /// When it applies.
     #[serde(rename = "if")]
     pub condition: Option<Condition>,
+    /// A possible use only (an optional feature, implicit OIDC): reported as a note, never
+    /// granted.
+    #[serde(default)]
+    pub may: bool,
 }
 
 /// What ghfix knows of one action.
@@ -172,6 +176,10 @@ pub struct CommandFacts {
     pub reason: String,
     /// Set when the command's needs cannot be expressed (the job is left for review).
     pub unknown: Option<String>,
+    /// A possible use only (trusted publishing when no token is configured): reported as a
+    /// note, never granted.
+    #[serde(default)]
+    pub may: bool,
     /// Events it creates.
     #[serde(default)]
     pub creates_events: Vec<String>,

@@ -35,6 +35,8 @@ pub struct Needs {
     pub unknown: Vec<String>,
     /// Events the job's writes with GITHUB_TOKEN create.
     pub events: BTreeSet<String>,
+    /// Scopes a step may use but does not certainly need (never granted; reported).
+    pub notes: Vec<String>,
 }
 
 impl Needs {
@@ -62,6 +64,19 @@ impl Needs {
         }
         self.unknown.extend(other.unknown);
         self.events.extend(other.events);
+        self.notes.extend(other.notes);
+    }
+
+    /// Records a scope that `reason` may use: a note, never a grant.
+    pub fn note(&mut self, permissions: &BTreeMap<String, Level>, reason: String) {
+        let scopes: Vec<String> = permissions
+            .iter()
+            .map(|(s, l)| format!("{s}: {}", l.as_str()))
+            .collect();
+        let note = format!("{reason}; grant `{}` if it does", scopes.join(", "));
+        if !self.notes.contains(&note) {
+            self.notes.push(note);
+        }
     }
 
     /// Whether every step was understood.
@@ -363,7 +378,12 @@ impl Context<'_> {
                     }
                     Via::Job => true,
                 };
-                if counts {
+                if counts && need.may {
+                    needs.note(
+                        &need.permissions,
+                        format!("{}: {}", short(label), need.reason),
+                    );
+                } else if counts {
                     for (scope, level) in &need.permissions {
                         needs.add(scope, *level, format!("{}: {}", short(label), need.reason));
                     }
@@ -597,6 +617,10 @@ impl Context<'_> {
                         .push(format!("step `{label}`: `{}`: {why}", clip(line)));
                     continue;
                 }
+                if cmd.may {
+                    needs.note(&cmd.permissions, format!("{label}: {}", cmd.reason));
+                    continue;
+                }
                 for (scope, level) in &cmd.permissions {
                     needs.add(scope, *level, format!("{label}: {}", cmd.reason));
                 }
@@ -612,42 +636,86 @@ impl Context<'_> {
     }
 
     /// Whether every program a script line runs is one ghfix understands with the token in its
-    /// environment: shell built-ins and text tools that ignore it, `git`/`curl`/`docker` (which
-    /// authenticate only as the line says), and commands of the knowledge base.
+    /// environment or arguments: shell built-ins and text tools that ignore it, `git`/`curl`/
+    /// `docker` (which authenticate only as the line says), and commands of the knowledge base.
+    /// Command substitutions (`$(...)`, backticks) and `bash -c '...'` are judged as commands of
+    /// their own; wrappers (`env`, `sudo`, `timeout 5` ...) are looked through.
     fn readable(&self, line: &str) -> bool {
+        // Expressions are filled in before the shell runs; their spaces split no words.
+        let line = EXPRESSION.replace_all(line, "X");
+        let (outer, inner) = substitutions(&line);
+        if !inner.iter().all(|i| self.readable(i)) {
+            return false;
+        }
+        outer
+            .split(['|', ';', '&'])
+            .map(str::trim)
+            .filter(|segment| !segment.is_empty())
+            .all(|segment| self.readable_command(segment))
+    }
+
+    /// Whether one simple command (no pipes or lists) is readable.
+    fn readable_command(&self, segment: &str) -> bool {
         if self
             .kb
             .commands
             .iter()
-            .any(|c| c.regex.as_ref().is_some_and(|r| r.is_match(line)))
-            || GH_API.is_match(line)
+            .any(|c| c.regex.as_ref().is_some_and(|r| r.is_match(segment)))
+            || GH_API.is_match(segment)
         {
             return true;
         }
-        // Expressions are filled in before the shell runs; their spaces split no words.
-        let line = EXPRESSION.replace_all(line, "X");
-        line.split(['|', ';', '&'])
-            .map(str::trim)
-            .filter(|segment| !segment.is_empty())
-            .all(|segment| {
-                let program = segment
-                    .split_whitespace()
-                    .find(|w| {
-                        let assignment = w.find('=').is_some_and(|i| i > 0);
-                        !assignment
-                            && !matches!(
-                                *w,
-                                "sudo" | "time" | "exec" | "!" | "then" | "do" | "else"
-                            )
-                    })
-                    .unwrap_or("");
-                let program = program
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or(program)
-                    .trim_matches(['(', ')', '{', '}', '"', '\'']);
-                program.is_empty() || HARMLESS.contains(&program)
-            })
+        let words: Vec<&str> = segment.split_whitespace().collect();
+        let mut i = 0;
+        // Assignments, keywords and wrappers that run the next word as the program.
+        while let Some(w) = words.get(i) {
+            let assignment = w.find('=').is_some_and(|at| at > 0) && !w.starts_with('-');
+            if assignment
+                || matches!(
+                    *w,
+                    "sudo"
+                        | "time"
+                        | "exec"
+                        | "!"
+                        | "then"
+                        | "do"
+                        | "else"
+                        | "env"
+                        | "nohup"
+                        | "nice"
+                        | "command"
+                        | "builtin"
+                        | "xargs"
+                        | "stdbuf"
+                        | "if"
+                        | "while"
+                        | "until"
+                        | "{"
+                        | "("
+                )
+                || (w.starts_with('-') && i > 0)
+            {
+                i += 1;
+            } else if *w == "timeout" {
+                i += 2;
+            } else {
+                break;
+            }
+        }
+        let Some(program) = words.get(i) else {
+            return true;
+        };
+        let program = program
+            .rsplit('/')
+            .next()
+            .unwrap_or(program)
+            .trim_matches(['(', ')', '{', '}', '"', '\'']);
+        if matches!(program, "bash" | "sh" | "zsh" | "dash") {
+            // `bash -c 'script'`: the script is what runs.
+            return words.get(i + 1) == Some(&"-c")
+                && self.readable(words[i + 2..].join(" ").trim_matches(['"', '\'']));
+        }
+        program.is_empty() || HARMLESS.contains(&program)
     }
 
     /// Maps a `gh api ARGS` or `curl ... URL` call to a scope.
@@ -804,9 +872,7 @@ const HARMLESS: &[&str] = &[
     "cmp",
     "seq",
     "printenv",
-    "env",
     "which",
-    "command",
     "type",
     "mktemp",
     "envsubst",
@@ -819,6 +885,49 @@ const HARMLESS: &[&str] = &[
     "hostname",
     "id",
 ];
+
+/// A line with its command substitutions (`$(...)`, backticks) replaced by `X`, and the
+/// commands inside them (outermost first; nested ones are found when those are judged).
+fn substitutions(line: &str) -> (String, Vec<String>) {
+    let mut outer = String::with_capacity(line.len());
+    let mut inner = Vec::new();
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '$' && chars.get(i + 1) == Some(&'(') {
+            let mut depth = 0;
+            let mut j = i + 1;
+            while j < chars.len() {
+                match chars[j] {
+                    '(' => depth += 1,
+                    ')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            inner.push(chars[i + 2..j.min(chars.len())].iter().collect());
+            outer.push('X');
+            i = j + 1;
+        } else if chars[i] == '`' {
+            let end = chars[i + 1..]
+                .iter()
+                .position(|c| *c == '`')
+                .map_or(chars.len(), |p| i + 1 + p);
+            inner.push(chars[i + 1..end].iter().collect());
+            outer.push('X');
+            i = end + 1;
+        } else {
+            outer.push(chars[i]);
+            i += 1;
+        }
+    }
+    (outer, inner)
+}
 
 /// Script lines with `\` continuations joined.
 fn logical_lines(script: &str) -> Vec<String> {
