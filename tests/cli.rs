@@ -291,3 +291,42 @@ fn edit_refused_by_verification_exits_3_and_writes_nothing() {
     assert!(err.contains("nothing written"), "{err}");
     assert_eq!(std::fs::read_to_string(&f).unwrap(), "a: x\nb: 1\n");
 }
+
+/// The token reaching a program ghfix cannot read through a command substitution, backticks,
+/// `bash -c` or a wrapper sends the job to review; implicit OIDC use is a note, never a grant.
+#[test]
+fn hidden_token_uses_go_to_review_and_possible_uses_are_notes() {
+    let hidden = [
+        r#"echo "x=$(node scripts/find.ts --token ${{ secrets.GITHUB_TOKEN }})" >> "$GITHUB_OUTPUT""#,
+        "echo `node find.js ${{ github.token }}`",
+        "bash -c 'node find.js ${{ github.token }}'",
+        "env GH_TOKEN=${{ github.token }} node x.js",
+        "timeout 60 node x.js --token ${{ secrets.GITHUB_TOKEN }}",
+    ];
+    for run in hidden {
+        let workflow = format!(
+            "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: {}\n",
+            if run.starts_with('"') || run.contains(": ") || run.starts_with('`') {
+                format!("'{}'", run.replace('\'', "''"))
+            } else {
+                run.to_string()
+            }
+        );
+        let dir = repo(&[(".github/workflows/ci.yml", &workflow)]);
+        let (code, out, err) = ghfix(&["apply", "--dry-run"], dir.path());
+        assert!(
+            out.contains("left for review") || err.contains("left for review"),
+            "{run}: {code}\n{out}\n{err}"
+        );
+        assert!(!out.contains("+    permissions:"), "{run}: {out}");
+    }
+    let npm = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    permissions: {}\n    steps:\n      - run: npm publish\n        env:\n          NODE_AUTH_TOKEN: ${{ secrets.NPM_TOKEN }}\n";
+    let dir = repo(&[(".github/workflows/ci.yml", npm)]);
+    let (code, out, err) = ghfix(&["apply", "--dry-run"], dir.path());
+    assert!(!out.contains("id-token"), "{code}\n{out}\n{err}");
+    let (_, out, _) = ghfix(&["check"], dir.path());
+    assert!(
+        out.contains("not granted") && out.contains("id-token: write"),
+        "{out}"
+    );
+}

@@ -907,3 +907,30 @@ fn comment_splice(doc: &Document, op: &Op, slot: Slot, comment: &str) -> Result<
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Text added after a block scalar that ends the file without a line break must not give the
+    /// scalar one: its header becomes `|-`, and verification (which reads such a scalar as the
+    /// YAML spec does) accepts the result.
+    #[test]
+    fn appending_after_a_final_block_scalar_keeps_its_value() {
+        for (header, want) in [("|", "|-"), ("|+", "|-"), (">", ">-"), ("|-", "|-")] {
+            let text = format!("a:\n  run: {header}\n    echo hi");
+            let doc = Document::parse(text).unwrap();
+            let op = Op::Set {
+                path: Path::parse("z").unwrap(),
+                value: crate::cst::Value::from(1),
+                place: Place::default(),
+            };
+            let edited = apply(&doc, &[op]).unwrap();
+            assert_eq!(
+                edited.text(),
+                format!("a:\n  run: {want}\n    echo hi\nz: 1"),
+                "{header}"
+            );
+        }
+    }
+}
