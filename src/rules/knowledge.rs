@@ -68,8 +68,11 @@ pub const SCOPES: &[&str] = &[
 #[serde(deny_unknown_fields)]
 pub struct TokenInput {
     /// The input carrying the token.
-    pub input: String,
-    /// `github.token` when the input defaults to the job's token, `none` otherwise.
+    pub input: Option<String>,
+    /// The environment variable carrying it, for actions that read the token from the step's
+    /// environment (goreleaser's `GITHUB_TOKEN`).
+    pub env: Option<String>,
+    /// `github.token` when the action uses the job's token when given none, `none` otherwise.
     pub default: String,
 }
 
@@ -200,8 +203,11 @@ struct CommandsFile {
 pub struct Endpoint {
     /// Regex over the path after `repos/{owner}/{repo}/`.
     pub path: String,
-    /// The scope it needs.
+    /// The scope it needs; `none` (metadata only) or `impossible` (rights the GITHUB_TOKEN
+    /// cannot be given: the job goes to review).
     pub scope: String,
+    /// Only for this HTTP method (`GET`, `PUT` ...); any method when absent.
+    pub method: Option<String>,
 }
 
 /// How REST calls map to scopes.
@@ -217,7 +223,7 @@ pub struct Api {
     /// Endpoint paths -> scope.
     pub endpoints: Vec<Endpoint>,
     #[serde(skip)]
-    compiled: Vec<(Regex, String)>,
+    compiled: Vec<(Regex, Option<String>, String)>,
 }
 
 /// The whole knowledge base.
@@ -284,7 +290,7 @@ impl Knowledge {
                 for e in &api.endpoints {
                     let re = Regex::new(&e.path)
                         .map_err(|err| format!("{name}: bad path `{}`: {err}", e.path))?;
-                    api.compiled.push((re, e.scope.clone()));
+                    api.compiled.push((re, e.method.clone(), e.scope.clone()));
                 }
                 self.api = api;
             }
@@ -314,12 +320,17 @@ impl Knowledge {
     }
 
     /// The scope a REST endpoint path (after `repos/{owner}/{repo}/`) needs, if known.
-    pub fn endpoint_scope(&self, path: &str) -> Option<&str> {
+    pub fn endpoint_scope(&self, path: &str, method: &str) -> Option<&str> {
         self.api
             .compiled
             .iter()
-            .find(|(re, _)| re.is_match(path))
-            .map(|(_, s)| s.as_str())
+            .find(|(re, only, _)| {
+                re.is_match(path)
+                    && only
+                        .as_deref()
+                        .is_none_or(|m| m.eq_ignore_ascii_case(method))
+            })
+            .map(|(_, _, s)| s.as_str())
     }
 
     /// What `github.rest.<group>.<method>` needs.
@@ -333,6 +344,9 @@ impl Knowledge {
         };
         if scope == "none" {
             return RestNeed::Nothing;
+        }
+        if scope == "impossible" {
+            return RestNeed::Impossible;
         }
         let level = if self
             .api
@@ -353,6 +367,8 @@ impl Knowledge {
 pub enum RestNeed {
     /// A scope at a level.
     Scope(String, Level),
+    /// Rights the GITHUB_TOKEN cannot be given (secrets, variables, administration ...).
+    Impossible,
     /// Only metadata: nothing to grant.
     Nothing,
     /// Not in the map.
@@ -402,8 +418,41 @@ mod tests {
         );
         assert_eq!(kb.rest_method("repos", "get"), RestNeed::Nothing);
         assert_eq!(kb.rest_method("frobs", "x"), RestNeed::Unknown);
-        assert_eq!(kb.endpoint_scope("issues/1/comments"), Some("issues"));
-        assert_eq!(kb.endpoint_scope("releases"), Some("contents"));
+        assert_eq!(
+            kb.endpoint_scope("issues/1/comments", "GET"),
+            Some("issues")
+        );
+        assert_eq!(kb.endpoint_scope("releases", "POST"), Some("contents"));
+        assert_eq!(kb.endpoint_scope("pulls/3/merge", "PUT"), Some("contents"));
+        assert_eq!(
+            kb.endpoint_scope("pulls/3/merge", "GET"),
+            Some("pull-requests")
+        );
+        assert_eq!(
+            kb.endpoint_scope("commits/abc/status", "GET"),
+            Some("statuses")
+        );
+        assert_eq!(
+            kb.endpoint_scope("commits/abc/check-runs", "GET"),
+            Some("checks")
+        );
+        assert_eq!(
+            kb.endpoint_scope("commits/abc/pulls", "GET"),
+            Some("pull-requests")
+        );
+        assert_eq!(kb.endpoint_scope("environments", "GET"), Some("actions"));
+        assert_eq!(
+            kb.endpoint_scope("environments/prod", "PUT"),
+            Some("impossible")
+        );
+        assert_eq!(
+            kb.endpoint_scope("actions/secrets", "GET"),
+            Some("impossible")
+        );
+        assert_eq!(
+            kb.endpoint_scope("secret-scanning/alerts", "GET"),
+            Some("impossible")
+        );
     }
 
     #[test]

@@ -352,9 +352,16 @@ impl Context<'_> {
                     .find(|(k, _)| k == input)
                     .map(|(_, v)| v.as_str())
             };
-            let uses_job_token = facts.token.as_ref().is_some_and(|t| match given(&t.input) {
-                Some(v) => is_github_token(v),
-                None => t.default == "github.token",
+            let uses_job_token = facts.token.as_ref().is_some_and(|t| {
+                let value = match (&t.input, &t.env) {
+                    (Some(input), _) => given(input),
+                    (None, Some(var)) => env.get(var).map(String::as_str),
+                    (None, None) => None,
+                };
+                match value {
+                    Some(v) => is_github_token(v),
+                    None => t.default == "github.token",
+                }
             });
             if name == "actions/checkout" {
                 let persist = given("persist-credentials").is_none_or(|v| v != "false");
@@ -530,6 +537,10 @@ impl Context<'_> {
                     format!("{label}: github.rest.{group}.{method}"),
                 ),
                 RestNeed::Nothing => {}
+                RestNeed::Impossible => needs.unknown.push(format!(
+                    "step `{label}` calls github.rest.{group}.{method}, which needs rights the \
+                     GITHUB_TOKEN cannot be given"
+                )),
                 RestNeed::Unknown => needs.unknown.push(format!(
                     "step `{label}` calls github.rest.{group}.{method}, which ghfix cannot map"
                 )),
@@ -768,7 +779,13 @@ impl Context<'_> {
             ));
             return;
         }
-        match self.kb.endpoint_scope(&rest) {
+        match self.kb.endpoint_scope(&rest, &method) {
+            Some("none") => {}
+            Some("impossible") => needs.unknown.push(format!(
+                "step `{label}` calls `{method} {}`, which needs rights the GITHUB_TOKEN cannot be \
+                 given",
+                clip(&rest)
+            )),
             Some(scope) => {
                 needs.add(scope, level, format!("{label}: {method} {}", clip(&rest)));
                 if scope == "contents" && rest.starts_with("dispatches") {
