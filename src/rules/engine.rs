@@ -544,21 +544,34 @@ impl Engine {
                 return Ok((current, findings));
             }
             let mut taken: Vec<&Path> = Vec::new();
-            let mut changed = false;
+            let mut batch: Vec<&Finding> = Vec::new();
             for f in applicable {
                 let overlaps = f.ops.iter().any(|op| {
                     taken
                         .iter()
                         .any(|t| prefix(t, op.path()) || prefix(op.path(), t))
                 });
-                if overlaps {
-                    continue;
+                if !overlaps {
+                    taken.extend(f.ops.iter().map(Op::path));
+                    batch.push(f);
                 }
-                let next = cst::apply(&current, &f.ops).map_err(|e| (f.rule.clone(), e))?;
-                taken.extend(f.ops.iter().map(Op::path));
-                changed |= next.text() != current.text();
-                current = next;
             }
+            // One verified batch per pass; when it is refused, fix by fix, so that the refusal
+            // names the rule whose fix does not verify.
+            let ops: Vec<Op> = batch.iter().flat_map(|f| f.ops.iter().cloned()).collect();
+            let next = match cst::apply(&current, &ops) {
+                Ok(next) => next,
+                Err(_) => {
+                    let mut one_by_one = current.clone();
+                    for f in &batch {
+                        one_by_one =
+                            cst::apply(&one_by_one, &f.ops).map_err(|e| (f.rule.clone(), e))?;
+                    }
+                    one_by_one
+                }
+            };
+            let changed = next.text() != current.text();
+            current = next;
             if !changed {
                 break;
             }
