@@ -733,12 +733,20 @@ impl Context<'_> {
     fn api_call(&self, args: &str, url: Option<&str>, line: &str, label: &str, needs: &mut Needs) {
         let endpoint = match url {
             Some(u) => u.to_string(),
-            None => args
-                .split_whitespace()
-                .find(|a| !a.starts_with('-') && !METHOD_FLAG.is_match(a))
-                .unwrap_or("")
-                .trim_matches(['"', '\''])
-                .to_string(),
+            None => {
+                // The first positional argument; flags that take a value skip it.
+                let mut words = args.split_whitespace();
+                let mut endpoint = "";
+                while let Some(w) = words.next() {
+                    if GH_API_VALUE_FLAGS.contains(&w) {
+                        words.next();
+                    } else if !w.starts_with('-') {
+                        endpoint = w;
+                        break;
+                    }
+                }
+                endpoint.trim_matches(['"', '\'']).to_string()
+            }
         };
         if endpoint == "graphql" || endpoint.is_empty() {
             needs.unknown.push(format!(
@@ -800,6 +808,28 @@ impl Context<'_> {
         }
     }
 }
+
+/// `gh api` flags followed by a value (`-X PUT`, `-f key=value` ...).
+const GH_API_VALUE_FLAGS: &[&str] = &[
+    "-X",
+    "--method",
+    "--request",
+    "-H",
+    "--header",
+    "-f",
+    "-F",
+    "--field",
+    "--raw-field",
+    "--input",
+    "-q",
+    "--jq",
+    "-t",
+    "--template",
+    "--hostname",
+    "-p",
+    "--preview",
+    "--cache",
+];
 
 /// Programs that do not read GITHUB_TOKEN from their environment (or, like git, curl and docker,
 /// use a token only when the command line passes it, which the patterns check).
