@@ -202,8 +202,8 @@ fn decode(shown: &Path, bytes: Vec<u8>) -> Result<String, String> {
 /// A read-only file is refused. Otherwise the text goes to a temporary file in the same folder,
 /// given the original's mode and owner, flushed, then renamed over the original: a failure
 /// leaves the original untouched. When the rename would split a hard link or change the owner
-/// (a file of another user), the file is rewritten in place instead, after the temporary copy
-/// is complete.
+/// (a file of another user), the file is rewritten in place instead; should that fail, the
+/// complete temporary copy is kept and the error names it.
 pub fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
     let shown = path.display();
     let fail = |e: std::io::Error| format!("{shown}: cannot write: {e}");
@@ -238,7 +238,16 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
         let keeps_owner =
             std::os::unix::fs::fchown(tmp.as_file(), Some(meta.uid()), Some(meta.gid())).is_ok();
         if meta.nlink() > 1 || !keeps_owner {
-            return rewrite_in_place(path, text).map_err(fail);
+            return rewrite_in_place(path, text).map_err(|e| {
+                // Keep the complete copy, so that an interrupted rewrite loses nothing.
+                match tmp.keep() {
+                    Ok((_, copy)) => format!(
+                        "{shown}: cannot write: {e}; the fixed text is in {}",
+                        copy.display()
+                    ),
+                    Err(_) => fail(e),
+                }
+            });
         }
     }
     tmp.persist(path).map_err(|e| fail(e.error))?;
