@@ -957,7 +957,10 @@ fn substitutions(line: &str) -> (String, Vec<String>) {
                 }
                 j += 1;
             }
-            inner.push(chars[i + 2..j.min(chars.len())].iter().collect());
+            // `$((...))` is arithmetic, not a command.
+            if chars.get(i + 2) != Some(&'(') {
+                inner.push(chars[i + 2..j.min(chars.len())].iter().collect());
+            }
             outer.push('X');
             i = j + 1;
         } else if chars[i] == '`' {
@@ -1018,4 +1021,19 @@ pub fn repo_root(file: &FsPath) -> Option<PathBuf> {
         dir = d.parent();
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn substitutions_are_split_out_and_arithmetic_is_not_a_command() {
+        let (outer, inner) = substitutions("echo \"$(node a.js $(cat f))\" `id` $((1 + 2))");
+        assert_eq!(outer, "echo \"X\" X X");
+        assert_eq!(
+            inner,
+            vec!["node a.js $(cat f)".to_string(), "id".to_string()]
+        );
+    }
 }
