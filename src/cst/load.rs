@@ -47,32 +47,38 @@ fn error_at(text: &str, byte: usize, message: String) -> ParseError {
 /// control characters), carriage returns not followed by a line feed, more lines than
 /// [`MAX_LINES`] and block nesting deeper than [`MAX_DEPTH`]. Runs in one pass over the bytes.
 pub fn precheck(text: &str) -> Result<(), ParseError> {
-    if let Some((i, c)) = text.char_indices().find(|(_, c)| !printable(*c)) {
-        return Err(error_at(
-            text,
-            i,
-            format!(
-                "invalid YAML: the character U+{:04X} is not allowed",
-                c as u32
-            ),
-        ));
-    }
     let bytes = text.as_bytes();
-    if let Some(i) = bytes
-        .iter()
-        .enumerate()
-        .position(|(i, b)| *b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
-    {
-        return Err(error_at(
-            text,
-            i,
-            "not supported: a carriage return without a line feed (CR-only line endings); \
-             convert the file to LF or CRLF"
-                .into(),
-        ));
+    let mut lines = 0;
+    let mut line_start = 0;
+    // One pass over the bytes for the ASCII rules; characters beyond ASCII only when there are.
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'\n' => {
+                long_line(text, line_start, i, lines)?;
+                lines += 1;
+                line_start = i + 1;
+            }
+            b'\r' if bytes.get(i + 1) != Some(&b'\n') => {
+                return Err(error_at(
+                    text,
+                    i,
+                    "not supported: a carriage return without a line feed (CR-only line \
+                     endings); convert the file to LF or CRLF"
+                        .into(),
+                ));
+            }
+            b'\t' | b'\r' => {}
+            0..=0x1f | 0x7f => return Err(forbidden(text, i, b as char)),
+            _ => {}
+        }
     }
-    let lines = bytes.iter().filter(|b| **b == b'\n').count()
-        + usize::from(!text.is_empty() && !text.ends_with('\n'));
+    long_line(text, line_start, text.len(), lines)?;
+    if !text.is_ascii() {
+        if let Some((i, c)) = text.char_indices().find(|(_, c)| !printable(*c)) {
+            return Err(forbidden(text, i, c));
+        }
+    }
+    let lines = lines + usize::from(!text.is_empty() && !text.ends_with('\n'));
     if lines > MAX_LINES {
         return Err(ParseError {
             line: MAX_LINES + 1,
@@ -83,24 +89,37 @@ pub fn precheck(text: &str) -> Result<(), ParseError> {
             ),
         });
     }
-    let mut start = 0;
-    for (number, line) in text.split('\n').enumerate() {
-        // Bytes bound characters from above: count characters only for long lines.
-        if line.len() > MAX_COLUMNS && line.chars().count() > MAX_COLUMNS {
-            return Err(ParseError {
-                line: number + 1,
-                col: MAX_COLUMNS + 1,
-                message: format!(
-                    "too large: the line is {} characters long and ghfix reads at most {MAX_COLUMNS} \
-                     (a limit of its YAML syntax tree)",
-                    line.chars().count()
-                ),
-            });
-        }
-        start += line.len() + 1;
-    }
-    debug_assert!(start >= text.len());
     nesting(text)
+}
+
+fn forbidden(text: &str, at: usize, c: char) -> ParseError {
+    error_at(
+        text,
+        at,
+        format!(
+            "invalid YAML: the character U+{:04X} is not allowed",
+            c as u32
+        ),
+    )
+}
+
+/// Refuses the line `text[start..end]` (0-based line `number`) when it is longer than
+/// [`MAX_COLUMNS`] characters.
+fn long_line(text: &str, start: usize, end: usize, number: usize) -> Result<(), ParseError> {
+    // Bytes bound characters from above: count characters only for long lines.
+    let line = &text[start..end];
+    if line.len() > MAX_COLUMNS && line.chars().count() > MAX_COLUMNS {
+        return Err(ParseError {
+            line: number + 1,
+            col: MAX_COLUMNS + 1,
+            message: format!(
+                "too large: the line is {} characters long and ghfix reads at most {MAX_COLUMNS} \
+                 (a limit of its YAML syntax tree)",
+                line.chars().count()
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Whether YAML allows `c` in a stream (the spec's c-printable set).
