@@ -25,6 +25,10 @@ pub struct Found {
     pub files: Vec<Target>,
     /// `(path, reason)` of entries that will not be read.
     pub skipped: Vec<(PathBuf, String)>,
+    /// Real paths of the files taken, so that each is taken once.
+    seen: HashSet<PathBuf>,
+    /// Real paths of the folders walked, so that symlink loops end.
+    visited: HashSet<PathBuf>,
 }
 
 /// The folder a path may not leave: the repository holding `path` (the parent of the nearest
@@ -45,7 +49,7 @@ pub fn boundary(path: &Path) -> std::io::Result<PathBuf> {
 
 impl Found {
     /// Adds the file `shown` when it is a regular file inside `root` not seen before.
-    pub fn add_file(&mut self, shown: PathBuf, root: &Path, seen: &mut HashSet<PathBuf>) {
+    pub fn add_file(&mut self, shown: PathBuf, root: &Path) {
         match resolve(&shown, root) {
             Ok(real) => {
                 if !fs::metadata(&real).is_ok_and(|m| m.is_file()) {
@@ -53,7 +57,7 @@ impl Found {
                         shown,
                         "not a regular file (FIFO, socket or device); skipped".into(),
                     ));
-                } else if seen.insert(real.clone()) {
+                } else if self.seen.insert(real.clone()) {
                     self.files.push(Target { shown, real });
                 }
             }
@@ -63,14 +67,7 @@ impl Found {
 
     /// Adds every `.yml`/`.yaml` file under `dir` whose stem `keep` accepts. Symlinked folders
     /// are followed once, and only inside `root`.
-    pub fn add_dir(
-        &mut self,
-        dir: &Path,
-        root: &Path,
-        keep: &dyn Fn(&str) -> bool,
-        seen: &mut HashSet<PathBuf>,
-        visited: &mut HashSet<PathBuf>,
-    ) {
+    pub fn add_dir(&mut self, dir: &Path, root: &Path, keep: &dyn Fn(&str) -> bool) {
         if !dir.exists() {
             return;
         }
@@ -83,7 +80,7 @@ impl Found {
                     continue;
                 }
             };
-            if !visited.insert(real) {
+            if !self.visited.insert(real) {
                 continue;
             }
             let Ok(entries) = fs::read_dir(&d) else {
@@ -97,7 +94,7 @@ impl Found {
                 } else if p.extension().is_some_and(|x| x == "yml" || x == "yaml")
                     && p.file_stem().and_then(|s| s.to_str()).is_some_and(keep)
                 {
-                    self.add_file(p, root, seen);
+                    self.add_file(p, root);
                 }
             }
         }
@@ -110,8 +107,8 @@ impl Found {
     }
 }
 
-/// The real path of `path`, when it lies inside `root`.
-fn resolve(path: &Path, root: &Path) -> Result<PathBuf, String> {
+/// The real path of `path`, when it lies inside `root` (a real path).
+pub fn resolve(path: &Path, root: &Path) -> Result<PathBuf, String> {
     let real = path.canonicalize().map_err(|e| describe(&e))?;
     if real.starts_with(root) {
         Ok(real)
@@ -124,7 +121,8 @@ fn resolve(path: &Path, root: &Path) -> Result<PathBuf, String> {
     }
 }
 
-fn describe(e: &std::io::Error) -> String {
+/// An I/O error in a few words (`does not exist`, `permission denied`, `a symlink loop` ...).
+pub fn describe(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "does not exist".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
@@ -140,7 +138,7 @@ pub fn yaml_files(dir: &Path, keep: &dyn Fn(&str) -> bool) -> Vec<PathBuf> {
         return Vec::new();
     };
     let mut found = Found::default();
-    found.add_dir(dir, &root, keep, &mut HashSet::new(), &mut HashSet::new());
+    found.add_dir(dir, &root, keep);
     found.finish().files.into_iter().map(|t| t.shown).collect()
 }
 
@@ -334,13 +332,7 @@ mod tests {
         std::os::unix::fs::symlink(outside.path(), wf.join("out")).unwrap();
         let root = boundary(&dir.path().join("repo")).unwrap();
         let mut found = Found::default();
-        found.add_dir(
-            &wf,
-            &root,
-            &|_| true,
-            &mut HashSet::new(),
-            &mut HashSet::new(),
-        );
+        found.add_dir(&wf, &root, &|_| true);
         let found = found.finish();
         assert_eq!(found.files.len(), 1, "{found:?}");
         assert_eq!(found.skipped.len(), 1, "{found:?}");

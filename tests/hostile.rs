@@ -118,6 +118,12 @@ fn write(path: &Path, bytes: &[u8]) {
     fs::write(path, bytes).unwrap();
 }
 
+/// Makes `at` a symlink to `target`, creating its folder.
+fn link(target: &str, at: &Path) {
+    fs::create_dir_all(at.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(target, at).unwrap();
+}
+
 /// One case: a tree under `repo/` (plus `outside/` beside it), what `check` and `apply` must
 /// exit with and say, and which files `apply` may change (relative to the temp dir).
 struct Case {
@@ -312,8 +318,8 @@ fn cases() -> Vec<Case> {
             build: Box::new(|d| {
                 let wf = d.join("repo/.github/workflows");
                 write(&wf.join("ci.yml"), WORKFLOW.as_bytes());
-                std::os::unix::fs::symlink(".", wf.join("loop")).unwrap();
-                std::os::unix::fs::symlink("../workflows", wf.join("up")).unwrap();
+                link(".", &wf.join("loop"));
+                link("../workflows", &wf.join("up"));
             }),
             check: 1,
             apply: 0,
@@ -324,9 +330,7 @@ fn cases() -> Vec<Case> {
             name: "workflows folder linked outside",
             build: Box::new(|d| {
                 write(&d.join("outside/ci.yml"), WORKFLOW.as_bytes());
-                fs::create_dir_all(d.join("repo/.github")).unwrap();
-                std::os::unix::fs::symlink("../../outside", d.join("repo/.github/workflows"))
-                    .unwrap();
+                link("../../outside", &d.join("repo/.github/workflows"));
             }),
             check: 2,
             apply: 2,
@@ -337,12 +341,10 @@ fn cases() -> Vec<Case> {
             name: "workflow linked outside",
             build: Box::new(|d| {
                 write(&d.join("outside/ci.yml"), WORKFLOW.as_bytes());
-                fs::create_dir_all(d.join("repo/.github/workflows")).unwrap();
-                std::os::unix::fs::symlink(
+                link(
                     "../../../outside/ci.yml",
-                    d.join("repo/.github/workflows/ci.yml"),
-                )
-                .unwrap();
+                    &d.join("repo/.github/workflows/ci.yml"),
+                );
             }),
             check: 2,
             apply: 2,
@@ -353,17 +355,14 @@ fn cases() -> Vec<Case> {
             name: "workflow linked inside the repository",
             build: Box::new(|d| {
                 write(&d.join("repo/shared/ci.yml"), WORKFLOW.as_bytes());
-                fs::create_dir_all(d.join("repo/.github/workflows")).unwrap();
-                std::os::unix::fs::symlink(
+                link(
                     "../../shared/ci.yml",
-                    d.join("repo/.github/workflows/ci.yml"),
-                )
-                .unwrap();
-                std::os::unix::fs::symlink(
+                    &d.join("repo/.github/workflows/ci.yml"),
+                );
+                link(
                     "../../shared/ci.yml",
-                    d.join("repo/.github/workflows/again.yml"),
-                )
-                .unwrap();
+                    &d.join("repo/.github/workflows/again.yml"),
+                );
             }),
             check: 1,
             apply: 0,
@@ -505,8 +504,7 @@ fn symlinked_workflow_keeps_its_link() {
     let dir = tempfile::tempdir().unwrap();
     write(&dir.path().join("shared/ci.yml"), WORKFLOW.as_bytes());
     let wf = dir.path().join(".github/workflows");
-    fs::create_dir_all(&wf).unwrap();
-    std::os::unix::fs::symlink("../../shared/ci.yml", wf.join("ci.yml")).unwrap();
+    link("../../shared/ci.yml", &wf.join("ci.yml"));
     let run = ghfix(&["apply"], dir.path());
     assert_eq!(run.code, 0, "{}", run.out);
     assert!(fs::symlink_metadata(wf.join("ci.yml"))

@@ -1,7 +1,6 @@
 //! `ghfix check`, `ghfix apply`, `ghfix rules`, `ghfix explain`: rules over many files, in
 //! parallel; invalid files are reported and the others still processed.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -43,60 +42,48 @@ pub fn discover(paths: &[PathBuf]) -> files::Found {
         paths
     };
     let mut found = files::Found::default();
-    let (mut seen, mut visited) = (HashSet::new(), HashSet::new());
     for p in paths {
         let root = match files::boundary(p) {
             Ok(r) => r,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                found.skipped.push((p.clone(), "does not exist".into()));
-                continue;
-            }
             Err(e) => {
-                found.skipped.push((p.clone(), e.to_string()));
+                found.skipped.push((p.clone(), files::describe(&e)));
                 continue;
             }
         };
         if !p.is_dir() {
-            found.add_file(p.clone(), &root, &mut seen);
+            found.add_file(p.clone(), &root);
             continue;
         }
         let github = p.join(".github");
         if github.is_dir() {
-            let all = |_: &str| true;
-            let actions = |stem: &str| stem == "action";
-            found.add_dir(
-                &github.join("workflows"),
-                &root,
-                &all,
-                &mut seen,
-                &mut visited,
-            );
-            found.add_dir(
-                &github.join("actions"),
-                &root,
-                &actions,
-                &mut seen,
-                &mut visited,
-            );
+            found.add_dir(&github.join("workflows"), &root, &|_| true);
+            found.add_dir(&github.join("actions"), &root, &|stem| stem == "action");
         } else {
-            found.add_dir(p, &root, &|_| true, &mut seen, &mut visited);
+            found.add_dir(p, &root, &|_| true);
         }
     }
     found.finish()
 }
 
+impl FileResult {
+    /// A result with nothing in it yet for the file shown as `shown`, written at `real`.
+    fn new(shown: &Path, real: PathBuf) -> FileResult {
+        FileResult {
+            path: shown.display().to_string(),
+            findings: Vec::new(),
+            error: None,
+            refused: None,
+            diff: String::new(),
+            fixed: None,
+            real,
+        }
+    }
+}
+
 fn process(engine: &Engine, target: &Target, args: &RunArgs, fix: Option<bool>) -> FileResult {
     let path = target.shown.as_path();
     let display = path.display().to_string();
-    let mut result = FileResult {
-        path: display.clone(),
-        findings: Vec::new(),
-        error: None,
-        refused: None,
-        diff: String::new(),
-        fixed: None,
-        real: target.real.clone(),
-    };
+    let mut result = FileResult::new(path, target.real.clone());
     let text = match files::read_text(&target.real, path) {
         Ok(t) => t,
         Err(e) => {
@@ -168,14 +155,10 @@ fn run(args: &RunArgs, fix: Option<bool>) -> Result<(Engine, Vec<FileResult>), u
         .map(|f| process(&engine, f, args, fix))
         .collect();
     // What was not read is reported like an input error: the run goes on, the exit code says so.
-    results.extend(found.skipped.into_iter().map(|(path, why)| FileResult {
-        path: path.display().to_string(),
-        findings: Vec::new(),
-        error: Some(format!("{}: {why}", path.display())),
-        refused: None,
-        diff: String::new(),
-        fixed: None,
-        real: path,
+    results.extend(found.skipped.into_iter().map(|(path, why)| {
+        let mut result = FileResult::new(&path, path.clone());
+        result.error = Some(format!("{}: {why}", path.display()));
+        result
     }));
     Ok((engine, results))
 }

@@ -257,6 +257,7 @@ impl Document {
 
     /// Checks the current text as [`Document::parse`] does and returns its meaning.
     pub fn reload(&self) -> Result<Vec<Yaml>, ParseError> {
+        crate::cst::load::precheck(&self.text)?;
         check_syntax(&self.text, &self.tree)
     }
 
@@ -437,7 +438,7 @@ impl Shape {
 }
 
 /// Refuses trees with ERROR or MISSING nodes and text the verifying loader rejects; returns the
-/// text's meaning.
+/// text's meaning. The text has passed [`crate::cst::load::precheck`].
 fn check_syntax(text: &str, tree: &Tree) -> Result<Vec<Yaml>, ParseError> {
     let root = tree.root_node();
     if !root.has_error() {

@@ -199,6 +199,11 @@ fn nesting(text: &str) -> Result<(), ParseError> {
 /// alias expansion and duplicate keys reported at the key.
 pub fn load_text(text: &str) -> Result<Vec<Yaml>, ParseError> {
     precheck(text)?;
+    load_prechecked(text)
+}
+
+/// [`load_text`] for a text that already passed [`precheck`].
+pub(crate) fn load_prechecked(text: &str) -> Result<Vec<Yaml>, ParseError> {
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut loader = Loader::default();
     let result = Parser::new_from_str(body).load(&mut loader, true);

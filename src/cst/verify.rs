@@ -9,11 +9,12 @@ use yaml_rust2::Yaml;
 
 use crate::cst::document::ParseError;
 use crate::cst::edit::Op;
-use crate::cst::load::load_text;
+use crate::cst::load::load_prechecked;
 use crate::cst::path::{Path, Segment};
 use crate::cst::Value;
 
-/// Loads every document of `text` (a leading BOM is ignored).
+/// Loads every document of `text`, which has passed [`crate::cst::load::precheck`] (a leading
+/// BOM is ignored).
 ///
 /// yaml-rust2 insists that the lines of a multi-line flow collection in block context are
 /// indented deeper than the block around it, where GitHub's reader and libyaml do not (a closing
@@ -21,7 +22,7 @@ use crate::cst::Value;
 /// continuation line of such a collection is indented further: white space at the start of lines
 /// inside flow collections carries no meaning, so the copy means what the text means.
 pub fn load(text: &str, tree: &Tree) -> Result<Vec<Yaml>, ParseError> {
-    let first = match load_text(text) {
+    let first = match load_prechecked(text) {
         Ok(docs) => return Ok(docs),
         Err(e) => e,
     };
@@ -38,7 +39,7 @@ pub fn load(text: &str, tree: &Tree) -> Result<Vec<Yaml>, ParseError> {
         last = start;
     }
     copy.push_str(&text[last..]);
-    load_text(&copy).map_err(|_| first)
+    load_prechecked(&copy).map_err(|_| first)
 }
 
 /// Byte offsets of the line starts inside outermost multi-line flow collections in block context.

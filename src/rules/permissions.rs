@@ -292,10 +292,7 @@ impl Context<'_> {
             vec![path]
         };
         candidates.iter().find_map(|p| {
-            let real = p.canonicalize().ok()?;
-            if !real.starts_with(&root) {
-                return None;
-            }
+            let real = crate::files::resolve(p, &root).ok()?;
             crate::files::read_text(&real, &real).ok()
         })
     }
