@@ -330,3 +330,37 @@ fn hidden_token_uses_go_to_review_and_possible_uses_are_notes() {
         "{out}"
     );
 }
+
+/// Fixing a local reusable workflow changes what its caller must grant: one `apply` reaches the
+/// fixed point of the whole repository (and `--dry-run` shows the same), a second changes nothing.
+#[test]
+fn callees_are_fixed_before_their_callers() {
+    let dir = repo(&[
+        (
+            ".github/workflows/reusable.yml",
+            "on:\n  workflow_call:\npermissions:\n  contents: read\njobs:\n  comment:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: gh pr comment 1 --body hi\n        env:\n          GH_TOKEN: ${{ github.token }}\n",
+        ),
+        (
+            ".github/workflows/caller.yml",
+            "on: pull_request\njobs:\n  call:\n    uses: ./.github/workflows/reusable.yml\n",
+        ),
+    ]);
+    let (_, dry, _) = ghfix(&["apply", "--dry-run"], dir.path());
+    let (code, _, err) = ghfix(&["apply"], dir.path());
+    assert_eq!(code, 0, "{err}");
+    let caller = std::fs::read_to_string(dir.path().join(".github/workflows/caller.yml")).unwrap();
+    let callee =
+        std::fs::read_to_string(dir.path().join(".github/workflows/reusable.yml")).unwrap();
+    assert!(callee.contains("pull-requests: write"), "{callee}");
+    // The callee's block lacked `pull-requests: write`; the caller must grant what the fixed
+    // callee declares.
+    assert!(caller.contains("pull-requests: write"), "{caller}");
+    for line in caller
+        .lines()
+        .filter(|l| l.contains(": read") || l.contains(": write"))
+    {
+        assert!(dry.contains(line.trim()), "dry run lacks `{line}`:\n{dry}");
+    }
+    let (code, again, _) = ghfix(&["apply", "--dry-run"], dir.path());
+    assert_eq!(code, 0, "second run changes something:\n{again}");
+}

@@ -10,6 +10,7 @@ use std::process::Command;
 
 use ghfix::cst::Document;
 use ghfix::rules::engine::Engine;
+use ghfix::rules::permissions::Repo;
 
 #[test]
 fn corpus_apply_is_verified_valid_and_idempotent() {
@@ -28,7 +29,7 @@ fn corpus_apply_is_verified_valid_and_idempotent() {
         let text = std::fs::read_to_string(file).unwrap();
         let doc = Document::parse(text.clone()).unwrap();
         let name = file.file_name().unwrap().to_string_lossy().to_string();
-        let (fixed, remaining) = match engine.fix(None, &name, &doc, &[], true) {
+        let (fixed, remaining) = match engine.fix(&Repo::default(), &name, &doc, &[], true) {
             Ok(r) => r,
             Err((rule, e)) => {
                 refused.push(format!("{name}: {rule}: {e}"));
@@ -65,7 +66,9 @@ fn corpus_apply_is_verified_valid_and_idempotent() {
             }
             // A second run changes nothing.
             let again = Document::parse(fixed.text().to_string()).expect("fixed output parses");
-            let (twice, _) = engine.fix(None, &name, &again, &[], true).unwrap();
+            let (twice, _) = engine
+                .fix(&Repo::default(), &name, &again, &[], true)
+                .unwrap();
             assert_eq!(
                 twice.text(),
                 fixed.text(),
@@ -151,8 +154,15 @@ fn fast_check_matches_the_full_parse_on_the_corpus() {
     for file in common::corpus() {
         let text = std::fs::read_to_string(&file).unwrap();
         let name = file.file_name().unwrap().to_string_lossy().to_string();
-        let full = engine.check(None, &name, &Document::parse(text.clone()).unwrap(), &[]);
-        let fast = engine.check_text(None, &name, text, &[]).unwrap();
+        let full = engine.check(
+            &Repo::default(),
+            &name,
+            &Document::parse(text.clone()).unwrap(),
+            &[],
+        );
+        let fast = engine
+            .check_text(&Repo::default(), &name, text, &[])
+            .unwrap();
         let key = |f: &ghfix::rules::engine::Finding| {
             (
                 f.rule.clone(),

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use ghfix::cst::Document;
 use ghfix::rules::engine::Engine;
+use ghfix::rules::permissions::Repo;
 use yaml_rust2::Yaml;
 
 fn peer_files() -> Vec<PathBuf> {
@@ -60,7 +61,7 @@ fn peer_test_data_is_handled_safely() {
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
         let shown = file.display().to_string();
         let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<(), String> {
-            let checked = engine.check_text(None, &name, text.clone(), &[]);
+            let checked = engine.check_text(&Repo::default(), &name, text.clone(), &[]);
             let doc = match Document::parse(text.clone()) {
                 Ok(doc) => doc,
                 Err(_) => return Ok(()),
@@ -68,7 +69,7 @@ fn peer_test_data_is_handled_safely() {
             if checked.is_err() {
                 return Err("check refused a file that apply reads".into());
             }
-            let (fixed, _) = match engine.fix(None, &name, &doc, &[], true) {
+            let (fixed, _) = match engine.fix(&Repo::default(), &name, &doc, &[], true) {
                 Ok(r) => r,
                 Err((rule, e)) => return Err(format!("refused: {rule}: {e}")),
             };
@@ -80,7 +81,7 @@ fn peer_test_data_is_handled_safely() {
                 }
             }
             let (twice, _) = engine
-                .fix(None, &name, &again, &[], true)
+                .fix(&Repo::default(), &name, &again, &[], true)
                 .map_err(|(rule, e)| format!("second apply refused: {rule}: {e}"))?;
             if twice.text() != fixed.text() {
                 return Err("a second apply changed the file".into());
@@ -92,7 +93,7 @@ fn peer_test_data_is_handled_safely() {
             (Ok(Ok(())), Err(_)) => counts.rejected += 1,
             (Ok(Ok(())), Ok(doc)) => {
                 counts.checked += 1;
-                let fixed = engine.fix(None, &name, doc, &[], true);
+                let fixed = engine.fix(&Repo::default(), &name, doc, &[], true);
                 if fixed.is_ok_and(|(f, _)| f.text() != doc.text()) {
                     counts.changed += 1;
                 }

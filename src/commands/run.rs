@@ -1,7 +1,9 @@
 //! `ghfix check`, `ghfix apply`, `ghfix rules`, `ghfix explain`: rules over many files, in
 //! parallel; invalid files are reported and the others still processed.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -11,7 +13,7 @@ use crate::cst::Document;
 use crate::files::{self, Target};
 use crate::report::{diff, findings};
 use crate::rules::engine::{Engine, Finding};
-use crate::rules::permissions::repo_root;
+use crate::rules::permissions::{repo_root, Repo};
 use crate::rules::schema::Safety;
 
 /// The outcome for one file.
@@ -80,7 +82,13 @@ impl FileResult {
     }
 }
 
-fn process(engine: &Engine, target: &Target, args: &RunArgs, fix: Option<bool>) -> FileResult {
+fn process(
+    engine: &Engine,
+    target: &Target,
+    args: &RunArgs,
+    fix: Option<bool>,
+    pending: Option<&Arc<BTreeMap<PathBuf, String>>>,
+) -> FileResult {
     let path = target.shown.as_path();
     let display = path.display().to_string();
     let mut result = FileResult::new(path, target.real.clone());
@@ -91,12 +99,15 @@ fn process(engine: &Engine, target: &Target, args: &RunArgs, fix: Option<bool>) 
             return result;
         }
     };
-    let root = repo_root(path);
+    let repo = Repo {
+        root: repo_root(path),
+        pending: pending.cloned(),
+    };
     let name = path
         .file_name()
         .map_or(display.clone(), |n| n.to_string_lossy().into_owned());
     let Some(allow_unsafe) = fix else {
-        match engine.check_text(root, &name, text, &args.rules) {
+        match engine.check_text(&repo, &name, text, &args.rules) {
             Ok(findings) => result.findings = findings,
             Err(e) => result.error = Some(format!("{display}:{e}")),
         }
@@ -109,7 +120,7 @@ fn process(engine: &Engine, target: &Target, args: &RunArgs, fix: Option<bool>) 
             return result;
         }
     };
-    match engine.fix(root.clone(), &name, &doc, &args.rules, allow_unsafe) {
+    match engine.fix(&repo, &name, &doc, &args.rules, allow_unsafe) {
         Ok((fixed, remaining)) => {
             result.findings = remaining;
             if fixed.text() != doc.text() {
@@ -119,7 +130,7 @@ fn process(engine: &Engine, target: &Target, args: &RunArgs, fix: Option<bool>) 
         }
         Err((rule, e)) => {
             result.refused = Some(format!("{display}: rule {rule}: {e}; file left unchanged"));
-            result.findings = engine.check(root, &name, &doc, &args.rules);
+            result.findings = engine.check(&repo, &name, &doc, &args.rules);
         }
     }
     result
@@ -152,8 +163,34 @@ fn run(args: &RunArgs, fix: Option<bool>) -> Result<(Engine, Vec<FileResult>), u
     let mut results: Vec<FileResult> = found
         .files
         .par_iter()
-        .map(|f| process(&engine, f, args, fix))
+        .map(|f| process(&engine, f, args, fix, None))
         .collect();
+    // Fixing a local action or reusable workflow changes what its callers need: the files are
+    // analysed again against the fixed callees until nothing moves, so one run reaches the
+    // fixed point that a second run would otherwise find.
+    for _ in 0..4 {
+        let pending: BTreeMap<PathBuf, String> = results
+            .iter()
+            .filter_map(|r| {
+                let text = r.fixed.as_ref()?;
+                is_callee(&r.real, text).then(|| (r.real.clone(), text.clone()))
+            })
+            .collect();
+        if fix.is_none() || pending.is_empty() {
+            break;
+        }
+        let pending = Arc::new(pending);
+        let next: Vec<FileResult> = found
+            .files
+            .par_iter()
+            .map(|f| process(&engine, f, args, fix, Some(&pending)))
+            .collect();
+        let moved = next.iter().zip(&results).any(|(a, b)| a.fixed != b.fixed);
+        results = next;
+        if !moved {
+            break;
+        }
+    }
     // What was not read is reported like an input error: the run goes on, the exit code says so.
     results.extend(found.skipped.into_iter().map(|(path, why)| {
         let mut result = FileResult::new(&path, path.clone());
@@ -161,6 +198,12 @@ fn run(args: &RunArgs, fix: Option<bool>) -> Result<(Engine, Vec<FileResult>), u
         result
     }));
     Ok((engine, results))
+}
+
+/// Whether a file can be called by others of its repository: a local action or a reusable
+/// workflow.
+fn is_callee(real: &Path, text: &str) -> bool {
+    real.file_stem().is_some_and(|s| s == "action") || text.contains("workflow_call")
 }
 
 fn exit_code(results: &[FileResult]) -> u8 {

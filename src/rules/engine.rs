@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::cst::{self, Document, EditError, Op, Path, Place, Value};
 use crate::rules::knowledge::{Knowledge, Level};
 use crate::rules::load::locate;
-use crate::rules::permissions::{granted, Context, Grant, Needs};
+use crate::rules::permissions::{granted, Context, Grant, Needs, Repo};
 use crate::rules::schema::{Match, Rule, Safety, Severity};
 use crate::workflow::Workflow;
 
@@ -141,14 +141,8 @@ impl Engine {
     }
 
     /// Runs every rule (or those in `only`) over `doc`; findings carry line and column.
-    pub fn check(
-        &self,
-        ctx_root: Option<std::path::PathBuf>,
-        name: &str,
-        doc: &Document,
-        only: &[String],
-    ) -> Vec<Finding> {
-        let mut findings = self.analyse_all(ctx_root, name, doc.parsed(), Some(doc), only);
+    pub fn check(&self, repo: &Repo, name: &str, doc: &Document, only: &[String]) -> Vec<Finding> {
+        let mut findings = self.analyse_all(repo, name, doc.text(), doc.parsed(), Some(doc), only);
         locate_all(doc, &mut findings);
         drop_suppressed(doc.text(), &mut findings);
         findings
@@ -160,7 +154,7 @@ impl Engine {
     /// the text or place a finding. This keeps checking a large tree of workflows cheap.
     pub fn check_text(
         &self,
-        ctx_root: Option<std::path::PathBuf>,
+        repo: &Repo,
         name: &str,
         text: String,
         only: &[String],
@@ -168,9 +162,9 @@ impl Engine {
         let Ok(docs) = crate::cst::load::load_text(&text) else {
             // The full parse gives the error its position (or reads what the loader alone cannot).
             let doc = Document::parse(text)?;
-            return Ok(self.check(ctx_root, name, &doc, only));
+            return Ok(self.check(repo, name, &doc, only));
         };
-        let mut findings = self.analyse_all(ctx_root, name, &docs, None, only);
+        let mut findings = self.analyse_all(repo, name, &text, &docs, None, only);
         if findings.is_empty() {
             return Ok(findings);
         }
@@ -194,16 +188,22 @@ impl Engine {
     /// a stream is analysed on its own, and its findings address it).
     fn analyse_all(
         &self,
-        ctx_root: Option<std::path::PathBuf>,
+        repo: &Repo,
         name: &str,
+        text: &str,
         docs: &[yaml_rust2::Yaml],
         doc: Option<&Document>,
         only: &[String],
     ) -> Vec<Finding> {
         let mut all = Vec::new();
+        let pins = crate::rules::permissions::pins(text);
         for (index, root) in docs.iter().enumerate() {
-            let mut findings =
-                self.analyse(ctx_root.clone(), name, root, doc.map(|d| (d, index)), only);
+            let ctx = Context {
+                kb: &self.kb,
+                repo,
+                pins: &pins,
+            };
+            let mut findings = self.analyse(&ctx, name, root, doc.map(|d| (d, index)), only);
             for f in &mut findings {
                 f.at.document = index;
                 for op in &mut f.ops {
@@ -219,7 +219,7 @@ impl Engine {
     /// when given, shapes the fixes.
     fn analyse(
         &self,
-        ctx_root: Option<std::path::PathBuf>,
+        ctx: &Context,
         name: &str,
         root: &yaml_rust2::Yaml,
         doc: Option<(&Document, usize)>,
@@ -229,10 +229,6 @@ impl Engine {
         if wf.is_action || wf.jobs.is_empty() {
             return Vec::new();
         }
-        let ctx = Context {
-            kb: &self.kb,
-            root: ctx_root,
-        };
         let needs: Vec<Needs> = wf.jobs.iter().map(|j| ctx.job(&wf, j)).collect();
         let mut findings = Vec::new();
         for rule in self
@@ -523,7 +519,7 @@ impl Engine {
     /// remain; a fix refused by verification stops the file with that error.
     pub fn fix(
         &self,
-        root: Option<std::path::PathBuf>,
+        repo: &Repo,
         name: &str,
         doc: &Document,
         only: &[String],
@@ -531,7 +527,7 @@ impl Engine {
     ) -> Result<(Document, Vec<Finding>), (String, EditError)> {
         let mut current = doc.clone();
         for _ in 0..5 {
-            let findings = self.check(root.clone(), name, &current, only);
+            let findings = self.check(repo, name, &current, only);
             let applicable: Vec<&Finding> = findings
                 .iter()
                 .filter(|f| {
@@ -576,7 +572,7 @@ impl Engine {
                 break;
             }
         }
-        let remaining = self.check(root, name, &current, only);
+        let remaining = self.check(repo, name, &current, only);
         Ok((current, remaining))
     }
 
@@ -590,7 +586,7 @@ impl Engine {
     ) -> Result<(), String> {
         let doc = Document::parse(case.before.clone()).map_err(|e| format!("before: {e}"))?;
         let only = vec![rule.id.clone()];
-        let findings = self.check(None, "workflow.yml", &doc, &only);
+        let findings = self.check(&Repo::default(), "workflow.yml", &doc, &only);
         if let Some(n) = case.findings {
             if findings.len() != n {
                 return Err(format!(
@@ -601,7 +597,7 @@ impl Engine {
             }
         }
         let (fixed, _) = self
-            .fix(None, "workflow.yml", &doc, &only, true)
+            .fix(&Repo::default(), "workflow.yml", &doc, &only, true)
             .map_err(|(r, e)| format!("{r}: {e}"))?;
         let want = case.after.as_deref().unwrap_or(&case.before);
         if fixed.text() != want {

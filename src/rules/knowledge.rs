@@ -135,6 +135,77 @@ pub struct ActionFacts {
     /// Events its writes create.
     #[serde(default)]
     pub creates_events: Vec<String>,
+    /// Where the facts were read: `owner/repo@commit` of the action.yml and README.
+    pub source: Option<String>,
+    /// The major versions the facts hold for; absent means every major version stored in the
+    /// action metadata agrees (the knowledge checker verifies it).
+    pub majors: Option<Majors>,
+}
+
+/// The major versions a knowledge entry holds for.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Majors {
+    /// `all`: every version.
+    All(AllMajors),
+    /// These majors only (`[3, 4]`).
+    Only(Vec<u32>),
+}
+
+/// The word `all`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AllMajors {
+    /// Every major version.
+    All,
+}
+
+impl ActionFacts {
+    /// Whether the facts hold for `major` (`None`: the ref tells no major version); the error
+    /// says why not.
+    pub fn covers(&self, major: Option<u32>) -> Result<(), String> {
+        let Some(Majors::Only(list)) = &self.majors else {
+            return Ok(());
+        };
+        let listed = list
+            .iter()
+            .map(|m| format!("v{m}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match major {
+            Some(m) if list.contains(&m) => Ok(()),
+            Some(m) => Err(format!("ghfix knows it for {listed}, not v{m}")),
+            None => Err(format!(
+                "ghfix knows it for {listed} and cannot tell the ref's major version"
+            )),
+        }
+    }
+}
+
+/// The major version a `uses:` ref names: `v4`, `v4.2.1`, `4` -> 4; a commit SHA takes the
+/// version from `comment` (`# v4.2.1` after the ref); a branch name tells none.
+pub fn major_of(uses: &str, comment: Option<&str>) -> Option<u32> {
+    let reference = uses.rsplit_once('@')?.1;
+    let from = |text: &str| -> Option<u32> {
+        let t = text.trim().trim_start_matches(['v', 'V']);
+        let digits: String = t.chars().take_while(char::is_ascii_digit).collect();
+        if digits.is_empty()
+            || !t[digits.len()..]
+                .chars()
+                .next()
+                .is_none_or(|c| c == '.' || c == '-')
+        {
+            return None;
+        }
+        digits.parse().ok()
+    };
+    let sha = reference.len() >= 40 && reference.chars().all(|c| c.is_ascii_hexdigit());
+    if sha {
+        let c = comment?.trim().trim_start_matches('#').trim();
+        let c = c.strip_prefix("tag=").unwrap_or(c);
+        return c.split_whitespace().next().and_then(from);
+    }
+    from(reference)
 }
 
 #[derive(Deserialize)]

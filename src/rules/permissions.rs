@@ -8,12 +8,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path as FsPath, PathBuf};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use regex::Regex;
 use yaml_rust2::Yaml;
 
-use crate::rules::knowledge::{Auth, Condition, Knowledge, Level, RestNeed, Via};
+use crate::rules::knowledge::{major_of, Auth, Condition, Knowledge, Level, RestNeed, Via};
 use crate::workflow::token::{is_github_token, token_vars};
 use crate::workflow::{Job, Step, Workflow};
 
@@ -85,13 +85,35 @@ impl Needs {
     }
 }
 
+/// The repository a file belongs to, for reading its local actions and reusable workflows.
+#[derive(Debug, Clone, Default)]
+pub struct Repo {
+    /// The repository root, when known.
+    pub root: Option<PathBuf>,
+    /// Texts that replace files on disk (by canonical path): the fixes of an earlier pass of the
+    /// same run, so that a caller is analysed against its callee as it will be written.
+    pub pending: Option<Arc<BTreeMap<PathBuf, String>>>,
+}
+
+impl Repo {
+    /// The repository at `root` (none when `None`), with nothing pending.
+    pub fn at(root: Option<PathBuf>) -> Repo {
+        Repo {
+            root,
+            pending: None,
+        }
+    }
+}
+
 /// What the analysis may read besides the file: the repository, for local actions and reusable
 /// workflows.
 pub struct Context<'a> {
     /// The knowledge base.
     pub kb: &'a Knowledge,
-    /// The repository root, when known.
-    pub root: Option<PathBuf>,
+    /// The repository.
+    pub repo: &'a Repo,
+    /// The version comments of pinned refs in the file (`uses: a/b@<sha> # v4.1.0`), by ref.
+    pub pins: &'a BTreeMap<String, String>,
 }
 
 /// The grant a `permissions:` value gives: scope -> level (absent scopes are none).
@@ -284,7 +306,7 @@ impl Context<'_> {
     /// The text of a local file of the repository; `None` when it is missing, not a regular
     /// file, or resolves outside the repository.
     fn read_local(&self, relative: &str) -> Option<String> {
-        let root = self.root.as_ref()?.canonicalize().ok()?;
+        let root = self.repo.root.as_ref()?.canonicalize().ok()?;
         let path = root.join(relative.trim_start_matches("./"));
         let candidates = if path.is_dir() {
             vec![path.join("action.yml"), path.join("action.yaml")]
@@ -293,6 +315,9 @@ impl Context<'_> {
         };
         candidates.iter().find_map(|p| {
             let real = crate::files::resolve(p, &root).ok()?;
+            if let Some(text) = self.repo.pending.as_ref().and_then(|m| m.get(&real)) {
+                return Some(text.clone());
+            }
             crate::files::read_text(&real, &real).ok()
         })
     }
@@ -343,6 +368,13 @@ impl Context<'_> {
                 });
                 return;
             };
+            let major = major_of(uses, self.pins.get(uses).map(String::as_str));
+            if let Err(why) = facts.covers(major) {
+                needs
+                    .unknown
+                    .push(format!("step `{label}` runs `{uses}`: {why}"));
+                return;
+            }
             let given = |input: &str| {
                 step.with
                     .iter()
@@ -1006,6 +1038,22 @@ fn clip(s: &str) -> String {
 
 fn short(label: &str) -> String {
     clip(label)
+}
+
+static PINNED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?m)uses:\s*["']?([^\s"'#]+@[0-9a-fA-F]{40})["']?\s+#\s*(.*?)\s*$"#)
+        .expect("valid regex")
+});
+
+/// The version comments of the commit-pinned refs in a file (`uses: a/b@<sha> # v4.1.0`), by ref.
+pub fn pins(text: &str) -> BTreeMap<String, String> {
+    if !text.contains(" #") {
+        return BTreeMap::new();
+    }
+    PINNED
+        .captures_iter(text)
+        .map(|c| (c[1].to_string(), c[2].to_string()))
+        .collect()
 }
 
 /// The repository root above a workflow or action file: the folder holding `.github`.
