@@ -5,3 +5,4 @@ pub mod knowledge;
 pub mod load;
 pub mod permissions;
 pub mod schema;
+pub mod shell;

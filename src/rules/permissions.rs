@@ -14,6 +14,7 @@ use regex::Regex;
 use yaml_rust2::Yaml;
 
 use crate::rules::knowledge::{major_of, Auth, Condition, Knowledge, Level, RestNeed, Via};
+use crate::rules::shell;
 use crate::workflow::token::{is_github_token, token_vars};
 use crate::workflow::{Job, Step, Workflow};
 
@@ -160,6 +161,9 @@ static REPO_PREFIX: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^/?repos/[^/\s]+/[^/\s]+/?").expect("valid regex"));
 static REST_CALL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\bgithub\.(?:rest\.)?([a-zA-Z]+)\.([a-zA-Z]+)\s*\(").expect("valid regex")
+});
+static GH_REPO_FLAG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(\bgh\s+[a-z-]+)\s+(?:-R|--repo)(?:=|\s+)\S+"#).expect("valid regex")
 });
 static EXPRESSION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\$\{\{.*?\}\}").expect("valid regex"));
@@ -361,6 +365,16 @@ impl Context<'_> {
                 return;
             }
             let Some(facts) = self.kb.action(uses) else {
+                let in_env = !token_env.is_empty();
+                let verdict = self.by_metadata(uses, passes_token || in_env, 0, state, needs);
+                if let Some(verdict) = verdict {
+                    if let Err(why) = verdict {
+                        needs
+                            .unknown
+                            .push(format!("step `{label}` runs `{name}`: {why}"));
+                    }
+                    return;
+                }
                 needs.unknown.push(if passes_token {
                     format!("step `{label}` passes the token to `{name}`, which ghfix does not know")
                 } else {
@@ -431,7 +445,117 @@ impl Context<'_> {
             return;
         }
         let Some(script) = &step.run else { return };
+        let shell = step.shell.as_deref().unwrap_or("bash");
+        let program = shell.split_whitespace().next().unwrap_or(shell);
+        let program = program.rsplit('/').next().unwrap_or(program);
+        if !matches!(program, "bash" | "sh") && (is_github_token(script) || !token_env.is_empty()) {
+            needs.unknown.push(format!(
+                "step `{}` hands the token to a `{shell}` script, which ghfix cannot read",
+                short(label)
+            ));
+            return;
+        }
         self.script(script, label, &env, &token_env, state, needs);
+    }
+
+    /// What the action metadata index says of an action the knowledge base lacks: `Ok` when the
+    /// action cannot see the job's token (no input defaults to it, its `runs:` never mention it,
+    /// the step hands it none, through inputs or environment), with what the actions a
+    /// composite one runs need added to `needs`; `Err` with the reason otherwise; `None` when
+    /// the index lacks it.
+    fn by_metadata(
+        &self,
+        uses: &str,
+        given: bool,
+        depth: usize,
+        state: &mut JobState,
+        needs: &mut Needs,
+    ) -> Option<Result<(), String>> {
+        let entry = self.kb.indexed(uses)?;
+        let major = major_of(uses, self.pins.get(uses).map(String::as_str));
+        let record = match entry.record(major) {
+            Ok(r) => r,
+            Err(why) => return Some(Err(format!("ghfix does not know it, and {why}"))),
+        };
+        let name = uses.split('@').next().unwrap_or(uses);
+        if given {
+            return Some(Err(
+                "the step hands it the token, and ghfix does not know what it does with it".into(),
+            ));
+        }
+        if let Some(input) = record.token_inputs.first() {
+            return Some(Err(format!(
+                "ghfix does not know it, and its input `{input}` defaults to github.token"
+            )));
+        }
+        if record.reads_token {
+            return Some(Err(
+                "ghfix does not know it, and its action.yml passes the token on".into(),
+            ));
+        }
+        if depth >= 4 && !record.uses.is_empty() {
+            return Some(Err("its composite actions nest too deep".into()));
+        }
+        let mut inner = Needs::default();
+        for nested in &record.uses {
+            if let Err(why) = self.nested(name, nested, depth, state, &mut inner) {
+                return Some(Err(format!(
+                    "ghfix does not know it, and it runs `{nested}`: {why}"
+                )));
+            }
+        }
+        needs.merge(inner);
+        Some(Ok(()))
+    }
+
+    /// What an action run by the composite action `outer` needs, with the inputs `outer` gives it
+    /// unseen: its default token is assumed, so only needs that hold whatever the inputs count.
+    fn nested(
+        &self,
+        outer: &str,
+        uses: &str,
+        depth: usize,
+        state: &mut JobState,
+        needs: &mut Needs,
+    ) -> Result<(), String> {
+        if uses.starts_with("./") || uses.starts_with("docker://") {
+            return Err("ghfix cannot read it".into());
+        }
+        let Some(facts) = self.kb.action(uses) else {
+            return match self.by_metadata(uses, false, depth + 1, state, needs) {
+                Some(verdict) => verdict,
+                None => Err("which ghfix does not know".into()),
+            };
+        };
+        facts.covers(None)?;
+        if facts.needs.iter().any(|n| n.condition.is_some() || n.may) {
+            return Err("what it needs depends on inputs ghfix cannot see".into());
+        }
+        let default_token = facts
+            .token
+            .as_ref()
+            .is_some_and(|t| t.default == "github.token");
+        for need in facts
+            .needs
+            .iter()
+            .filter(|n| n.via == Via::Job || default_token)
+        {
+            for (scope, level) in &need.permissions {
+                needs.add(
+                    scope,
+                    *level,
+                    format!("{outer} runs {uses}: {}", need.reason),
+                );
+            }
+        }
+        if default_token {
+            needs.events.extend(facts.creates_events.iter().cloned());
+        }
+        if uses.eq_ignore_ascii_case("actions/checkout") {
+            // Its credentials may be persisted for the job's later git commands.
+            state.git_uses_token = Some(true);
+        }
+        Ok(())
     }
 
     /// Analyses a local composite action called by `step`; its steps see the caller's
@@ -599,14 +723,18 @@ impl Context<'_> {
                     .iter()
                     .any(|v| line.contains(&format!("${v}")) || line.contains(&format!("${{{v}}}")))
         };
-        let mut unreadable: Option<String> = None;
+        // The script is parsed only when the token can reach it.
+        let unreadable = if exposed {
+            self.unreadable(script)
+        } else {
+            None
+        };
         for line in logical_lines(script) {
-            let line = line.trim();
+            // `gh issue --repo o/r edit ...`: the flag may come before the subcommand.
+            let line = GH_REPO_FLAG.replace_all(line.trim(), "$1");
+            let line = line.as_ref();
             if line.starts_with('#') || line.is_empty() {
                 continue;
-            }
-            if exposed && unreadable.is_none() && !self.readable(line) {
-                unreadable = Some(line.to_string());
             }
             // REST calls through gh api or curl: the endpoint decides the scope.
             if let Some(args) = GH_API.captures(line).map(|c| c[1].to_string()) {
@@ -675,27 +803,34 @@ impl Context<'_> {
         }
     }
 
-    /// Whether every program a script line runs is one ghfix understands with the token in its
-    /// environment or arguments: shell built-ins and text tools that ignore it, `git`/`curl`/
-    /// `docker` (which authenticate only as the line says), and commands of the knowledge base.
-    /// Command substitutions (`$(...)`, backticks) and `bash -c '...'` are judged as commands of
-    /// their own; wrappers (`env`, `sudo`, `timeout 5` ...) are looked through.
-    fn readable(&self, line: &str) -> bool {
+    /// The first command of `script` that ghfix cannot read with the token in its environment or
+    /// arguments: shell built-ins and text tools ignore it, `git`/`curl`/`docker` authenticate
+    /// only as their command line says, and the knowledge base's commands are understood. Every
+    /// simple command counts, wherever it sits (substitutions, heredocs, `bash -c '...'`,
+    /// functions); a script the shell grammar cannot parse is unreadable as a whole.
+    fn unreadable(&self, script: &str) -> Option<String> {
         // Expressions are filled in before the shell runs; their spaces split no words.
-        let line = EXPRESSION.replace_all(line, "X");
-        let (outer, inner) = substitutions(&line);
-        if !inner.iter().all(|i| self.readable(i)) {
-            return false;
+        let script = EXPRESSION.replace_all(script, "X");
+        let parsed = shell::parse(&script);
+        if parsed.broken {
+            let first = script.lines().map(str::trim).find(|l| !l.is_empty());
+            return Some(format!(
+                "{}: a script the shell grammar cannot parse",
+                first.unwrap_or("")
+            ));
         }
-        outer
-            .split(['|', ';', '&'])
-            .map(str::trim)
-            .filter(|segment| !segment.is_empty())
-            .all(|segment| self.readable_command(segment))
+        parsed
+            .commands
+            .iter()
+            .map(shell::Command::line)
+            .find(|c| !self.readable_command(c, &parsed.functions))
     }
 
-    /// Whether one simple command (no pipes or lists) is readable.
-    fn readable_command(&self, segment: &str) -> bool {
+    /// Whether one simple command is readable; calls of the script's own `functions` are (their
+    /// bodies are judged on their own).
+    fn readable_command(&self, segment: &str, functions: &[String]) -> bool {
+        let segment = GH_REPO_FLAG.replace_all(segment, "$1");
+        let segment = segment.as_ref();
         if self
             .kb
             .commands
@@ -753,9 +888,11 @@ impl Context<'_> {
         if matches!(program, "bash" | "sh" | "zsh" | "dash") {
             // `bash -c 'script'`: the script is what runs.
             return words.get(i + 1) == Some(&"-c")
-                && self.readable(words[i + 2..].join(" ").trim_matches(['"', '\'']));
+                && self
+                    .unreadable(words[i + 2..].join(" ").trim_matches(['"', '\'']))
+                    .is_none();
         }
-        program.is_empty() || HARMLESS.contains(&program)
+        program.is_empty() || HARMLESS.contains(&program) || functions.iter().any(|f| f == program)
     }
 
     /// Maps a `gh api ARGS` or `curl ... URL` call to a scope.
@@ -863,6 +1000,16 @@ const GH_API_VALUE_FLAGS: &[&str] = &[
 /// Programs that do not read GITHUB_TOKEN from their environment (or, like git, curl and docker,
 /// use a token only when the command line passes it, which the patterns check).
 const HARMLESS: &[&str] = &[
+    "break",
+    "continue",
+    "pushd",
+    "popd",
+    "wait",
+    "trap",
+    "install",
+    "apt-get",
+    "apt",
+    "sha1sum",
     "echo",
     "printf",
     "cat",
@@ -962,52 +1109,6 @@ const HARMLESS: &[&str] = &[
     "id",
 ];
 
-/// A line with its command substitutions (`$(...)`, backticks) replaced by `X`, and the
-/// commands inside them (outermost first; nested ones are found when those are judged).
-fn substitutions(line: &str) -> (String, Vec<String>) {
-    let mut outer = String::with_capacity(line.len());
-    let mut inner = Vec::new();
-    let chars: Vec<char> = line.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i] == '$' && chars.get(i + 1) == Some(&'(') {
-            let mut depth = 0;
-            let mut j = i + 1;
-            while j < chars.len() {
-                match chars[j] {
-                    '(' => depth += 1,
-                    ')' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            break;
-                        }
-                    }
-                    _ => {}
-                }
-                j += 1;
-            }
-            // `$((...))` is arithmetic, not a command.
-            if chars.get(i + 2) != Some(&'(') {
-                inner.push(chars[i + 2..j.min(chars.len())].iter().collect());
-            }
-            outer.push('X');
-            i = j + 1;
-        } else if chars[i] == '`' {
-            let end = chars[i + 1..]
-                .iter()
-                .position(|c| *c == '`')
-                .map_or(chars.len(), |p| i + 1 + p);
-            inner.push(chars[i + 1..end].iter().collect());
-            outer.push('X');
-            i = end + 1;
-        } else {
-            outer.push(chars[i]);
-            i += 1;
-        }
-    }
-    (outer, inner)
-}
-
 /// Script lines with `\` continuations joined.
 fn logical_lines(script: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -1073,12 +1174,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn substitutions_are_split_out_and_arithmetic_is_not_a_command() {
-        let (outer, inner) = substitutions("echo \"$(node a.js $(cat f))\" `id` $((1 + 2))");
-        assert_eq!(outer, "echo \"X\" X X");
-        assert_eq!(
-            inner,
-            vec!["node a.js $(cat f)".to_string(), "id".to_string()]
-        );
+    fn every_command_the_token_may_reach_is_judged() {
+        let kb = Knowledge::embedded().unwrap();
+        let repo = Repo::default();
+        let pins = BTreeMap::new();
+        let ctx = Context {
+            kb: &kb,
+            repo: &repo,
+            pins: &pins,
+        };
+        let cases = [
+            (
+                "echo \"x=$(node find.ts --token ${{ secrets.GITHUB_TOKEN }})\" >> \"$GITHUB_OUTPUT\"",
+                Some("node find.ts --token X"),
+            ),
+            ("echo `./tool $T`", Some("./tool $T")),
+            (
+                "if [[ \"$V\" == a || \"$V\" == b ]]; then\n  echo \"no; really | not\" >&2\nfi",
+                None,
+            ),
+            ("say() { echo \"$1\"; }\nsay hi", None),
+            ("bash -c 'gh pr view 1'", None),
+            ("bash -c 'python3 x.py'", Some("bash -c 'python3 x.py'")),
+            ("cat <<EOF > out\n$(./leak.sh)\nEOF", Some("./leak.sh")),
+            ("echo $((1 + 2))", None),
+            ("if then (((", Some("if then (((: a script the shell grammar cannot parse")),
+        ];
+        for (script, want) in cases {
+            assert_eq!(ctx.unreadable(script).as_deref(), want, "{script}");
+        }
     }
 }

@@ -50,6 +50,8 @@ pub struct Step {
     pub with: Vec<(String, String)>,
     /// `env:` as text.
     pub env: Vec<(String, String)>,
+    /// `shell:` of a `run:` step, else the job's or the workflow's `defaults.run.shell`.
+    pub shell: Option<String>,
 }
 
 /// A job.
@@ -90,7 +92,12 @@ pub struct Workflow {
     pub triggers: Vec<String>,
 }
 
-fn steps(list: Option<&Yaml>, base: &Path) -> Vec<Step> {
+/// `defaults.run.shell` of a job or workflow.
+fn default_shell(y: Option<&Yaml>) -> Option<String> {
+    get(get(get(y?, "defaults")?, "run")?, "shell").and_then(scalar)
+}
+
+fn steps(list: Option<&Yaml>, base: &Path, shell: Option<&String>) -> Vec<Step> {
     let Some(Yaml::Array(items)) = list else {
         return Vec::new();
     };
@@ -111,6 +118,7 @@ fn steps(list: Option<&Yaml>, base: &Path) -> Vec<Step> {
                 run,
                 with: pairs(get(s, "with")),
                 env: pairs(get(s, "env")),
+                shell: get(s, "shell").and_then(scalar).or_else(|| shell.cloned()),
             }
         })
         .collect()
@@ -150,12 +158,13 @@ impl Workflow {
                 path: Path::default().key("runs"),
                 permissions: None,
                 env: Vec::new(),
-                steps: steps(runs.and_then(|r| get(r, "steps")), &base),
+                steps: steps(runs.and_then(|r| get(r, "steps")), &base, None),
                 uses: None,
                 secrets: None,
                 images: Vec::new(),
             });
         } else if let Some(Yaml::Hash(h)) = get(root, "jobs") {
+            let workflow_shell = default_shell(Some(root));
             for (k, job) in h {
                 let Some(id) = scalar(k) else { continue };
                 let path = Path::default().key("jobs").key(id.clone());
@@ -164,8 +173,13 @@ impl Workflow {
                 if let Some(Yaml::Hash(services)) = get(job, "services") {
                     images.extend(services.values().filter_map(image));
                 }
+                let shell = default_shell(Some(job)).or_else(|| workflow_shell.clone());
                 jobs.push(Job {
-                    steps: steps(get(job, "steps"), &path.clone().key("steps")),
+                    steps: steps(
+                        get(job, "steps"),
+                        &path.clone().key("steps"),
+                        shell.as_ref(),
+                    ),
                     id,
                     path,
                     permissions: get(job, "permissions").cloned(),

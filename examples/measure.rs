@@ -1,0 +1,191 @@
+//! Measures the least-privilege analysis on a workflow corpus laid out by repository: how many
+//! jobs are fully analysed, why the others are left for review, and which scopes are granted.
+//! Each repository of the corpus (`workflows/<owner>__<repo>__.github__workflows__<file>`,
+//! `actions/<owner>__<repo>__<path>`) is laid back out in a temporary folder, so local actions
+//! and reusable workflows resolve as they would in the repository.
+//! Usage: cargo run --release --example measure -- ../shared/corpus-2 [--top N] [--reason TEXT]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use ghfix::rules::knowledge::Knowledge;
+use ghfix::rules::permissions::{pins, Context, Repo};
+use ghfix::workflow::Workflow;
+
+/// The repository and the path inside it of a corpus file name.
+fn split(name: &str) -> Option<(String, PathBuf)> {
+    let mut parts = name.split("__");
+    let owner = parts.next()?;
+    let repo = parts.next()?;
+    let rest: Vec<&str> = parts.collect();
+    if rest.is_empty() {
+        return None;
+    }
+    Some((format!("{owner}/{repo}"), rest.iter().collect()))
+}
+
+/// A short class for a reason a job is left for review.
+fn class(reason: &str) -> (&'static str, String) {
+    let quoted = |r: &str| r.split('`').nth(3).unwrap_or("").to_string();
+    if reason.contains("which ghfix does not know") {
+        ("unknown action, not in the metadata index", quoted(reason))
+    } else if reason.contains("the step hands it the token") {
+        (
+            "token handed to an action ghfix does not know",
+            quoted(reason),
+        )
+    } else if reason.contains("ghfix does not know it, and") {
+        (
+            "unknown action whose metadata lets it use the token",
+            quoted(reason),
+        )
+    } else if reason.contains("the token is passed to the local") {
+        (
+            "token handed to a local JavaScript or Docker action",
+            String::new(),
+        )
+    } else if reason.contains("ghfix knows it for") {
+        ("action version not covered", quoted(reason))
+    } else if reason.contains("program ghfix cannot read") {
+        let program = reason
+            .rsplit("(`")
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_string();
+        ("token reaches a program ghfix cannot read", program)
+    } else if reason.contains("remote reusable workflow") {
+        (
+            "remote reusable workflow",
+            reason.split('`').nth(1).unwrap_or("").to_string(),
+        )
+    } else if reason.contains("GraphQL") || reason.contains("cannot map") {
+        ("unmapped API call", String::new())
+    } else if reason.contains("cannot be given") || reason.contains("cannot be") {
+        ("needs rights GITHUB_TOKEN cannot have", String::new())
+    } else if reason.contains("cannot read the") || reason.contains("not valid YAML") {
+        ("local file missing or invalid", String::new())
+    } else {
+        ("other", reason.to_string())
+    }
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let corpus = PathBuf::from(args.next().expect("usage: measure CORPUS [--top N]"));
+    let mut top = 15;
+    let mut show: Option<String> = None;
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--top" => top = args.next().and_then(|n| n.parse().ok()).unwrap_or(top),
+            "--reason" => show = args.next(),
+            _ => panic!("unknown argument {a}"),
+        }
+    }
+    let work = tempfile::tempdir().expect("temp dir");
+    let mut repos: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+    for (kind, dir) in [("workflows", ".github/workflows"), ("actions", "")] {
+        let Ok(entries) = std::fs::read_dir(corpus.join(kind)) else {
+            continue;
+        };
+        for e in entries.flatten().filter(|e| e.path().is_file()) {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some((repo, inside)) = split(&name) else {
+                continue;
+            };
+            let inside = if kind == "workflows" {
+                Path::new(dir).join(inside.file_name().unwrap_or_default())
+            } else {
+                inside
+            };
+            let at = work.path().join(repo.replace('/', "__")).join(&inside);
+            std::fs::create_dir_all(at.parent().unwrap()).expect("create");
+            std::fs::copy(e.path(), &at).expect("copy");
+            if kind == "workflows" {
+                repos.entry(repo).or_default().push(at);
+            }
+        }
+    }
+    let kb = Knowledge::embedded().expect("knowledge");
+    let (mut jobs, mut known, mut files) = (0usize, 0usize, 0usize);
+    let mut classes: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut details: BTreeMap<(&str, String), usize> = BTreeMap::new();
+    let mut granted: BTreeMap<String, usize> = BTreeMap::new();
+    let mut notes = 0usize;
+    for (repo, workflows) in &repos {
+        let root = work.path().join(repo.replace('/', "__"));
+        let repo = Repo::at(Some(root));
+        for wf_path in workflows {
+            let Ok(text) = std::fs::read_to_string(wf_path) else {
+                continue;
+            };
+            let Ok(docs) = ghfix::cst::load::load_text(&text) else {
+                continue;
+            };
+            let Some(doc) = docs.first() else { continue };
+            let wf = Workflow::from_yaml(doc);
+            files += 1;
+            let pins = pins(&text);
+            let ctx = Context {
+                kb: &kb,
+                repo: &repo,
+                pins: &pins,
+            };
+            for job in &wf.jobs {
+                jobs += 1;
+                let needs = ctx.job(&wf, job);
+                notes += needs.notes.len();
+                if needs.is_known() {
+                    known += 1;
+                    for (scope, grant) in &needs.scopes {
+                        *granted
+                            .entry(format!("{scope}: {}", grant.level.as_str()))
+                            .or_default() += 1;
+                    }
+                    continue;
+                }
+                let (c, detail) = class(&needs.unknown[0]);
+                *classes.entry(c).or_default() += 1;
+                *details.entry((c, detail)).or_default() += 1;
+                if show
+                    .as_deref()
+                    .is_some_and(|s| needs.unknown[0].contains(s))
+                {
+                    println!("  {}: {}", wf_path.display(), needs.unknown[0]);
+                }
+            }
+        }
+    }
+    println!(
+        "{}: {} repositories, {files} workflows, {jobs} jobs",
+        corpus.display(),
+        repos.len()
+    );
+    println!(
+        "fully analysed: {known} ({:.1}%); left for review: {} (by the first reason)",
+        100.0 * known as f64 / jobs.max(1) as f64,
+        jobs - known
+    );
+    let mut by_count: Vec<_> = classes.into_iter().collect();
+    by_count.sort_by_key(|c| std::cmp::Reverse(c.1));
+    for (c, n) in &by_count {
+        println!("  {n:5}  {c}");
+        let mut d: Vec<_> = details
+            .iter()
+            .filter(|((dc, s), _)| dc == c && !s.is_empty())
+            .collect();
+        d.sort_by(|a, b| b.1.cmp(a.1));
+        for ((_, s), n) in d.into_iter().take(top) {
+            println!("         {n:4}  {s}");
+        }
+    }
+    let total: usize = granted.values().sum();
+    println!(
+        "scopes granted to analysed jobs: {total}; notes (possible uses, not granted): {notes}"
+    );
+    for (scope, n) in &granted {
+        println!("  {n:5}  {scope}");
+    }
+}

@@ -1,0 +1,150 @@
+//! `run:` scripts read with a real shell grammar (tree-sitter-bash): every simple command a
+//! script runs, wherever it sits (pipelines, `&&`/`||` lists, `if`/`while`/`case` bodies,
+//! functions, subshells, command and process substitutions, heredoc bodies), with its
+//! environment prefix and arguments.
+
+use std::cell::RefCell;
+
+use tree_sitter::{Node, Parser};
+
+/// One simple command of a script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    /// `NAME=value` prefixes, the program and its arguments, as written (quotes kept).
+    pub words: Vec<String>,
+}
+
+impl Command {
+    /// The command as one line: its words joined by spaces.
+    pub fn line(&self) -> String {
+        self.words.join(" ")
+    }
+}
+
+/// What a script runs.
+#[derive(Debug, Default)]
+pub struct Script {
+    /// Every simple command, in source order (outer before the substitutions inside it).
+    pub commands: Vec<Command>,
+    /// Names of the functions the script defines.
+    pub functions: Vec<String>,
+    /// Whether the grammar found a syntax error (the commands are then incomplete).
+    pub broken: bool,
+}
+
+thread_local! {
+    static PARSER: RefCell<Parser> = RefCell::new({
+        let mut p = Parser::new();
+        p.set_language(&tree_sitter_bash::LANGUAGE.into())
+            .expect("tree-sitter-bash matches the tree-sitter version");
+        p
+    });
+}
+
+/// Parses `script` (GitHub expressions already replaced by plain words).
+pub fn parse(script: &str) -> Script {
+    let Some(tree) = PARSER.with(|p| p.borrow_mut().parse(script, None)) else {
+        return Script {
+            broken: true,
+            ..Script::default()
+        };
+    };
+    let root = tree.root_node();
+    let mut out = Script {
+        broken: root.has_error(),
+        ..Script::default()
+    };
+    let mut stack = vec![root];
+    // Depth-first, in source order.
+    while let Some(node) = stack.pop() {
+        match node.kind() {
+            "command" => out.commands.push(command(node, script)),
+            "function_definition" => {
+                if let Some(name) = node.child_by_field_name("name") {
+                    out.functions.push(text(name, script).to_string());
+                }
+            }
+            _ => {}
+        }
+        let mut cursor = node.walk();
+        let children: Vec<Node> = node.children(&mut cursor).collect();
+        stack.extend(children.into_iter().rev());
+    }
+    out
+}
+
+fn text<'s>(node: Node, script: &'s str) -> &'s str {
+    &script[node.byte_range()]
+}
+
+/// The words of a `command` node: environment prefixes, name, arguments (redirections left out).
+fn command(node: Node, script: &str) -> Command {
+    let mut words = Vec::new();
+    let mut cursor = node.walk();
+    if cursor.goto_first_child() {
+        loop {
+            let child = cursor.node();
+            let argument = cursor.field_name() == Some("argument");
+            if argument || matches!(child.kind(), "variable_assignment" | "command_name") {
+                words.push(text(child, script).to_string());
+            }
+            if !cursor.goto_next_sibling() {
+                break;
+            }
+        }
+    }
+    Command { words }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(script: &str) -> Vec<String> {
+        parse(script).commands.iter().map(Command::line).collect()
+    }
+
+    #[test]
+    fn commands_are_found_wherever_they_sit() {
+        let script = r#"
+if [[ "$V" == "nightly" || "$V" == "beta" ]]; then
+  echo "x=$(node find.js --token "$T")" >> "$GITHUB_OUTPUT"
+fi
+A=1 make release 2>&1 | tee log && `id -u` || true
+cat <<EOF > f
+value: $(curl -s https://example.com)
+EOF
+deploy() { ./deploy.sh "$@"; }
+deploy now
+bash -c 'gh release create v1'
+"#;
+        let found = lines(script);
+        for want in [
+            "echo \"x=$(node find.js --token \"$T\")\"",
+            "node find.js --token \"$T\"",
+            "A=1 make release",
+            "tee log",
+            "id -u",
+            "true",
+            "cat",
+            "curl -s https://example.com",
+            "./deploy.sh \"$@\"",
+            "deploy now",
+            "bash -c 'gh release create v1'",
+        ] {
+            assert!(
+                found.contains(&want.to_string()),
+                "{want} not in {found:#?}"
+            );
+        }
+        // `[[ ... || ... ]]` is a test, not two commands.
+        assert!(!found.iter().any(|l| l.contains("nightly")), "{found:#?}");
+        assert_eq!(parse(script).functions, vec!["deploy".to_string()]);
+        assert!(!parse(script).broken);
+    }
+
+    #[test]
+    fn a_syntax_error_is_reported() {
+        assert!(parse("if then fi (((").broken);
+    }
+}
