@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use ghfix::rules::knowledge::Knowledge;
-use ghfix::rules::permissions::{pins, Context, Repo};
+use ghfix::rules::permissions::{Context, Repo};
 use ghfix::workflow::Workflow;
 
 /// The repository and the path inside it of a corpus file name.
@@ -127,12 +127,7 @@ fn main() {
             let Some(doc) = docs.first() else { continue };
             let wf = Workflow::from_yaml(doc);
             files += 1;
-            let pins = pins(&text);
-            let ctx = Context {
-                kb: &kb,
-                repo: &repo,
-                pins: &pins,
-            };
+            let ctx = Context::new(&kb, &repo, &text);
             for job in &wf.jobs {
                 jobs += 1;
                 let needs = ctx.job(&wf, job);

@@ -196,13 +196,8 @@ impl Engine {
         only: &[String],
     ) -> Vec<Finding> {
         let mut all = Vec::new();
-        let pins = crate::rules::permissions::pins(text);
         for (index, root) in docs.iter().enumerate() {
-            let ctx = Context {
-                kb: &self.kb,
-                repo,
-                pins: &pins,
-            };
+            let ctx = Context::new(&self.kb, repo, text);
             let mut findings = self.analyse(&ctx, name, root, doc.map(|d| (d, index)), only);
             for f in &mut findings {
                 f.at.document = index;

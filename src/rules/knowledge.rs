@@ -513,6 +513,17 @@ impl Knowledge {
                                 .map_err(|e| format!("{name}: {action}: bad regex `{m}`: {e}"))?;
                         }
                     }
+                    let mut facts = facts;
+                    // `owner/repo@v3`: an entry for that major version only.
+                    if let Some((_, version)) = action.split_once('@') {
+                        let major = version
+                            .strip_prefix('v')
+                            .and_then(|m| m.parse::<u32>().ok())
+                            .ok_or_else(|| {
+                                format!("{name}: {action}: a keyed version must read `@v<N>`")
+                            })?;
+                        facts.majors = Some(Majors::Only(vec![major]));
+                    }
                     self.actions.insert(action.to_lowercase(), facts);
                 }
             }
@@ -520,11 +531,15 @@ impl Knowledge {
         Ok(())
     }
 
-    /// Facts for `uses:` text such as `actions/checkout@v4` (case-insensitive, ref ignored).
+    /// Facts for `uses:` text such as `actions/checkout@v4` (case-insensitive) whose ref names
+    /// `major`: the entry keyed `owner/repo@v<major>` when there is one, else `owner/repo`.
     /// A sub-path action falls back to nothing: `github/codeql-action/init` must be listed itself.
-    pub fn action(&self, uses: &str) -> Option<&ActionFacts> {
+    pub fn action(&self, uses: &str, major: Option<u32>) -> Option<&ActionFacts> {
         let name = uses.split('@').next().unwrap_or(uses).to_lowercase();
-        self.actions.get(name.trim_end_matches('/'))
+        let name = name.trim_end_matches('/');
+        major
+            .and_then(|m| self.actions.get(&format!("{name}@v{m}")))
+            .or_else(|| self.actions.get(name))
     }
 
     /// The metadata index entry for `uses:` text (case-insensitive, ref ignored).
@@ -616,7 +631,7 @@ mod tests {
             "docker/build-push-action@v6",
             "softprops/action-gh-release@v2",
         ] {
-            assert!(kb.action(a).is_some(), "{a}");
+            assert!(kb.action(a, None).is_some(), "{a}");
         }
         assert_eq!(
             kb.rest_method("issues", "createComment"),
@@ -698,10 +713,18 @@ mod tests {
             "actions:\n  a/b:\n    majors: [3, 4]\n  c/d:\n    majors: all\n",
         )
         .unwrap();
-        let ab = kb.action("a/b@v4").unwrap();
+        let ab = kb.action("a/b@v4", Some(4)).unwrap();
         assert!(ab.covers(Some(4)).is_ok());
         assert!(ab.covers(Some(2)).unwrap_err().contains("v3, v4, not v2"));
         assert!(ab.covers(None).is_err());
-        assert!(kb.action("c/d@main").unwrap().covers(None).is_ok());
+        assert!(kb.action("c/d@main", None).unwrap().covers(None).is_ok());
+        kb.add(
+            "y.yml",
+            "actions:\n  a/b@v2:\n    token: { input: t, default: none }\n",
+        )
+        .unwrap();
+        let v2 = kb.action("a/b@v2", Some(2)).unwrap();
+        assert!(v2.token.is_some() && v2.covers(Some(2)).is_ok());
+        assert!(kb.action("a/b@v4", Some(4)).unwrap().token.is_none());
     }
 }

@@ -3,6 +3,7 @@
 pub mod engine;
 pub mod knowledge;
 pub mod load;
+pub mod metadata;
 pub mod permissions;
 pub mod schema;
 pub mod shell;

@@ -6,6 +6,7 @@
 //! not in the knowledge base, a script that receives the token, a remote reusable workflow)
 //! makes the job *unknown*: it is reported and left as it was.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::{Arc, LazyLock};
@@ -113,8 +114,9 @@ pub struct Context<'a> {
     pub kb: &'a Knowledge,
     /// The repository.
     pub repo: &'a Repo,
-    /// The version comments of pinned refs in the file (`uses: a/b@<sha> # v4.1.0`), by ref.
-    pub pins: &'a BTreeMap<String, String>,
+    /// The version comments of pinned refs (`uses: a/b@<sha> # v4.1.0`) in the file and the
+    /// local actions and workflows read so far, by ref.
+    pins: RefCell<BTreeMap<String, String>>,
 }
 
 /// The grant a `permissions:` value gives: scope -> level (absent scopes are none).
@@ -217,7 +219,21 @@ fn condition_holds(condition: &Option<Condition>, with: &[(String, String)]) -> 
     true
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// The context for analysing the file whose text is `text`.
+    pub fn new(kb: &'a Knowledge, repo: &'a Repo, text: &str) -> Context<'a> {
+        Context {
+            kb,
+            repo,
+            pins: RefCell::new(pins(text)),
+        }
+    }
+
+    /// The major version the ref of `uses` names (from its pin comment for a commit SHA).
+    fn major(&self, uses: &str) -> Option<u32> {
+        major_of(uses, self.pins.borrow().get(uses).map(String::as_str))
+    }
+
     /// Analyses one job of `wf`.
     pub fn job(&self, wf: &Workflow, job: &Job) -> Needs {
         let mut needs = Needs::default();
@@ -296,6 +312,7 @@ impl Context<'_> {
                 .push(format!("cannot read the {what} `./{relative}`"));
             return None;
         };
+        self.pins.borrow_mut().extend(pins(&text));
         match crate::cst::load::load_text(&text) {
             Ok(mut docs) if !docs.is_empty() => Some(docs.swap_remove(0)),
             _ => {
@@ -364,7 +381,8 @@ impl Context<'_> {
                 self.github_script(step, needs);
                 return;
             }
-            let Some(facts) = self.kb.action(uses) else {
+            let major = self.major(uses);
+            let Some(facts) = self.kb.action(uses, major) else {
                 let in_env = !token_env.is_empty();
                 let verdict = self.by_metadata(uses, passes_token || in_env, 0, state, needs);
                 if let Some(verdict) = verdict {
@@ -382,7 +400,6 @@ impl Context<'_> {
                 });
                 return;
             };
-            let major = major_of(uses, self.pins.get(uses).map(String::as_str));
             if let Err(why) = facts.covers(major) {
                 needs
                     .unknown
@@ -472,7 +489,7 @@ impl Context<'_> {
         needs: &mut Needs,
     ) -> Option<Result<(), String>> {
         let entry = self.kb.indexed(uses)?;
-        let major = major_of(uses, self.pins.get(uses).map(String::as_str));
+        let major = self.major(uses);
         let record = match entry.record(major) {
             Ok(r) => r,
             Err(why) => return Some(Err(format!("ghfix does not know it, and {why}"))),
@@ -521,7 +538,7 @@ impl Context<'_> {
         if uses.starts_with("./") || uses.starts_with("docker://") {
             return Err("ghfix cannot read it".into());
         }
-        let Some(facts) = self.kb.action(uses) else {
+        let Some(facts) = self.kb.action(uses, major_of(uses, None)) else {
             return match self.by_metadata(uses, false, depth + 1, state, needs) {
                 Some(verdict) => verdict,
                 None => Err("which ghfix does not know".into()),
@@ -1147,7 +1164,7 @@ static PINNED: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// The version comments of the commit-pinned refs in a file (`uses: a/b@<sha> # v4.1.0`), by ref.
-pub fn pins(text: &str) -> BTreeMap<String, String> {
+fn pins(text: &str) -> BTreeMap<String, String> {
     if !text.contains(" #") {
         return BTreeMap::new();
     }
@@ -1177,12 +1194,7 @@ mod tests {
     fn every_command_the_token_may_reach_is_judged() {
         let kb = Knowledge::embedded().unwrap();
         let repo = Repo::default();
-        let pins = BTreeMap::new();
-        let ctx = Context {
-            kb: &kb,
-            repo: &repo,
-            pins: &pins,
-        };
+        let ctx = Context::new(&kb, &repo, "");
         let cases = [
             (
                 "echo \"x=$(node find.ts --token ${{ secrets.GITHUB_TOKEN }})\" >> \"$GITHUB_OUTPUT\"",

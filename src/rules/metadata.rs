@@ -1,0 +1,198 @@
+//! Action metadata (`action.yml` at HEAD and at the newest tag of each stored major version,
+//! laid out as in `../shared/actions-meta/`): the generator of the index the knowledge base ships
+//! (`rules/knowledge/action-index.yml`), and the knowledge checker, which compares every action
+//! entry with the action's own files: the token input must exist, its default must be what the
+//! entry says, and an action whose metadata can hand it the token must say how it gets it.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::rules::knowledge::{IndexRecord, Knowledge, Majors};
+
+/// Every `action.yml` record under `dir`, by action name (`owner/repo[/path]`, as the folders
+/// spell it), then version (`head`, `v4`).
+pub fn read_meta(dir: &Path) -> BTreeMap<String, BTreeMap<String, IndexRecord>> {
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn walk(root: &Path, at: &Path, out: &mut BTreeMap<String, BTreeMap<String, IndexRecord>>) {
+    let Ok(entries) = std::fs::read_dir(at) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        if path.is_dir() {
+            walk(root, &path, out);
+            continue;
+        }
+        let file = e.file_name().to_string_lossy().into_owned();
+        let version = if file == "action.yml" {
+            "head".to_string()
+        } else if let Some(v) = file
+            .strip_prefix("action@")
+            .and_then(|v| v.strip_suffix(".yml"))
+        {
+            v.to_string()
+        } else {
+            continue;
+        };
+        let Some(record) = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| IndexRecord::read(&t))
+        else {
+            continue;
+        };
+        let name = at
+            .strip_prefix(root)
+            .unwrap_or(at)
+            .to_string_lossy()
+            .into_owned();
+        out.entry(name).or_default().insert(version, record);
+    }
+}
+
+/// The mismatches between the knowledge base and the metadata in `meta` (one line each, naming
+/// the action, the version and what differs). Entries for actions `meta` lacks are not checked.
+pub fn mismatches(
+    kb: &Knowledge,
+    meta: &BTreeMap<String, BTreeMap<String, IndexRecord>>,
+) -> Vec<String> {
+    let meta: BTreeMap<String, &BTreeMap<String, IndexRecord>> =
+        meta.iter().map(|(k, v)| (k.to_lowercase(), v)).collect();
+    let mut out = Vec::new();
+    for (key, facts) in &kb.actions {
+        let name = key.split('@').next().unwrap_or(key);
+        let Some(versions) = meta.get(name) else {
+            continue;
+        };
+        // The versions the entry speaks for: its majors, else every stored one.
+        let held: Vec<(&String, &IndexRecord)> = versions
+            .iter()
+            .filter(|(v, _)| match &facts.majors {
+                Some(Majors::Only(list)) => v
+                    .strip_prefix('v')
+                    .and_then(|m| m.parse::<u32>().ok())
+                    .is_some_and(|m| list.contains(&m)),
+                _ => true,
+            })
+            .collect();
+        if held.is_empty() {
+            out.push(format!(
+                "{key}: none of the entry's majors is stored ({})",
+                versions.keys().cloned().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        for (version, record) in held {
+            let at = format!("{name}@{version}");
+            match &facts.token {
+                Some(t) => {
+                    if let Some(input) = &t.input {
+                        if !record.inputs.iter().any(|i| i == input) {
+                            out.push(format!("{at}: no input `{input}`"));
+                            continue;
+                        }
+                        let defaults = record.token_inputs.contains(input);
+                        if defaults && t.default != "github.token" {
+                            out.push(format!(
+                                "{at}: input `{input}` defaults to github.token, the entry says `{}`",
+                                t.default
+                            ));
+                        } else if !defaults && t.default == "github.token" {
+                            out.push(format!(
+                                "{at}: input `{input}` does not default to github.token"
+                            ));
+                        }
+                    }
+                    if t.input.is_none()
+                        && t.env.is_none()
+                        && t.default == "github.token"
+                        && !facts.needs.is_empty()
+                    {
+                        // Takes the token itself for what it needs: its metadata must show how.
+                        if record.token_inputs.is_empty() && !record.reads_token {
+                            out.push(format!(
+                                "{at}: the entry says it always uses github.token, its action.yml never refers to it"
+                            ));
+                        }
+                    }
+                }
+                None => {
+                    if let Some(input) = record.token_inputs.first() {
+                        out.push(format!(
+                            "{at}: input `{input}` defaults to github.token, the entry declares no token"
+                        ));
+                    } else if record.reads_token {
+                        out.push(format!(
+                            "{at}: its action.yml refers to the token, the entry declares no token"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The text of `rules/knowledge/action-index.yml` for the metadata under `dir` (`SOURCES.tsv`
+/// there names the commit each action was read at).
+pub fn index_text(dir: &Path) -> String {
+    let commits: BTreeMap<String, String> = std::fs::read_to_string(dir.join("SOURCES.tsv"))
+        .unwrap_or_default()
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            Some((
+                cols.first()?.to_lowercase(),
+                format!("{}@{}", cols.get(1)?, cols.get(2)?),
+            ))
+        })
+        .collect();
+    let mut out = String::from(
+        "# Token-related metadata of the actions in shared/actions-meta (action.yml at HEAD and at the\n\
+         # newest tag of each stored major version). Generated; do not edit:\n\
+         #   cargo run --example action_index -- ../shared/actions-meta > rules/knowledge/action-index.yml\n\
+         # token-inputs: inputs whose default is the job's token; reads-token: the runs: section refers\n\
+         # to the token; uses: actions a composite action runs. `all` when every version agrees.\n\
+         actions:\n",
+    );
+    for (name, versions) in read_meta(dir) {
+        let versions: BTreeMap<String, IndexRecord> = versions
+            .into_iter()
+            .map(|(v, r)| (v, r.indexed()))
+            .collect();
+        let _ = writeln!(out, "  {}:", quoted(&name));
+        if let Some(source) = commits.get(&name.to_lowercase()) {
+            let _ = writeln!(out, "    source: {}", quoted(source));
+        }
+        let mut records = versions.values();
+        let first = records.next();
+        if let Some(first) = first.filter(|f| records.all(|r| r == *f)) {
+            let _ = writeln!(out, "    all: {}", flow(first));
+        } else {
+            for (version, r) in &versions {
+                let _ = writeln!(out, "    {version}: {}", flow(r));
+            }
+        }
+    }
+    out
+}
+
+/// An index record as a one-line flow mapping.
+fn flow(r: &IndexRecord) -> String {
+    let list = |v: &[String]| v.iter().map(|s| quoted(s)).collect::<Vec<_>>().join(", ");
+    format!(
+        "{{ token-inputs: [{}], reads-token: {}, uses: [{}] }}",
+        list(&r.token_inputs),
+        r.reads_token,
+        list(&r.uses)
+    )
+}
+
+/// A double-quoted YAML scalar (JSON string syntax is valid YAML).
+fn quoted(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_default()
+}
