@@ -351,6 +351,8 @@ pub enum Auth {
     Registry,
     /// An `.npmrc` pointing at npm.pkg.github.com with the token.
     NpmGithub,
+    /// A NuGet source at nuget.pkg.github.com that actions/setup-dotnet configured with the token.
+    NugetGithub,
     /// The job's runtime credentials, whatever the token.
     Job,
 }

@@ -192,6 +192,8 @@ struct JobState {
     git_uses_token: Option<bool>,
     /// A `docker/login-action` or `docker login` to ghcr.io with GITHUB_TOKEN happened.
     ghcr_login: bool,
+    /// actions/setup-dotnet configured GitHub Packages as a NuGet source with GITHUB_TOKEN.
+    nuget_github: bool,
 }
 
 fn condition_holds(condition: &Option<Condition>, with: &[(String, String)]) -> bool {
@@ -426,6 +428,19 @@ impl<'a> Context<'a> {
             if name == "actions/checkout" {
                 let persist = given("persist-credentials").is_none_or(|v| v != "false");
                 state.git_uses_token = Some(uses_job_token && persist);
+            }
+            if name == "actions/setup-dotnet"
+                && given("source-url").is_some_and(|s| s.contains("pkg.github.com"))
+                && env
+                    .get("NUGET_AUTH_TOKEN")
+                    .is_some_and(|v| is_github_token(v))
+            {
+                state.nuget_github = true;
+                needs.add(
+                    "packages",
+                    Level::Read,
+                    format!("{}: use GitHub Packages as a NuGet source", short(label)),
+                );
             }
             if name == "docker/login-action"
                 && given("registry").is_some_and(|r| r.contains("ghcr.io"))
@@ -769,7 +784,8 @@ impl<'a> Context<'a> {
             if line.contains("docker login") && line.contains("ghcr.io") && refers_to_token(line) {
                 state.ghcr_login = true;
             }
-            // The first token-based entry that matches, and every matching `auth: job` entry.
+            // The first token-based entry that matches and whose token is the job's, and every
+            // matching `auth: job` entry.
             let mut token_based_seen = false;
             for cmd in self
                 .kb
@@ -777,11 +793,8 @@ impl<'a> Context<'a> {
                 .iter()
                 .filter(|c| c.regex.as_ref().is_some_and(|r| r.is_match(line)))
             {
-                if cmd.auth != Auth::Job {
-                    if token_based_seen {
-                        continue;
-                    }
-                    token_based_seen = true;
+                if cmd.auth != Auth::Job && token_based_seen {
+                    continue;
                 }
                 let counts = match cmd.auth {
                     Auth::Git => state.git_uses_token == Some(true) || refers_to_token(line),
@@ -791,11 +804,13 @@ impl<'a> Context<'a> {
                     Auth::NpmGithub => env
                         .get("NODE_AUTH_TOKEN")
                         .is_some_and(|v| is_github_token(v)),
+                    Auth::NugetGithub => state.nuget_github,
                     Auth::Job => true,
                 };
                 if !counts {
                     continue;
                 }
+                token_based_seen |= cmd.auth != Auth::Job;
                 if let Some(why) = &cmd.unknown {
                     needs
                         .unknown
