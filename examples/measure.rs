@@ -6,23 +6,14 @@
 //! Usage: cargo run --release --example measure -- ../shared/corpus-2 [--top N] [--reason TEXT]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ghfix::rules::knowledge::Knowledge;
 use ghfix::rules::permissions::{Context, Repo};
 use ghfix::workflow::Workflow;
 
-/// The repository and the path inside it of a corpus file name.
-fn split(name: &str) -> Option<(String, PathBuf)> {
-    let mut parts = name.split("__");
-    let owner = parts.next()?;
-    let repo = parts.next()?;
-    let rest: Vec<&str> = parts.collect();
-    if rest.is_empty() {
-        return None;
-    }
-    Some((format!("{owner}/{repo}"), rest.iter().collect()))
-}
+#[path = "../tests/common/layout.rs"]
+mod layout;
 
 /// A short class for a reason a job is left for review.
 fn class(reason: &str) -> (&'static str, String) {
@@ -85,38 +76,15 @@ fn main() {
         }
     }
     let work = tempfile::tempdir().expect("temp dir");
-    let mut repos: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
-    for (kind, dir) in [("workflows", ".github/workflows"), ("actions", "")] {
-        let Ok(entries) = std::fs::read_dir(corpus.join(kind)) else {
-            continue;
-        };
-        for e in entries.flatten().filter(|e| e.path().is_file()) {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let Some((repo, inside)) = split(&name) else {
-                continue;
-            };
-            let inside = if kind == "workflows" {
-                Path::new(dir).join(inside.file_name().unwrap_or_default())
-            } else {
-                inside
-            };
-            let at = work.path().join(repo.replace('/', "__")).join(&inside);
-            std::fs::create_dir_all(at.parent().unwrap()).expect("create");
-            std::fs::copy(e.path(), &at).expect("copy");
-            if kind == "workflows" {
-                repos.entry(repo).or_default().push(at);
-            }
-        }
-    }
+    let repos = layout::lay_out(&corpus, work.path());
     let kb = Knowledge::embedded().expect("knowledge");
     let (mut jobs, mut known, mut files) = (0usize, 0usize, 0usize);
     let mut classes: BTreeMap<&str, usize> = BTreeMap::new();
     let mut details: BTreeMap<(&str, String), usize> = BTreeMap::new();
     let mut granted: BTreeMap<String, usize> = BTreeMap::new();
     let mut notes = 0usize;
-    for (repo, workflows) in &repos {
-        let root = work.path().join(repo.replace('/', "__"));
-        let repo = Repo::at(Some(root));
+    for (root, workflows) in &repos {
+        let repo = Repo::at(Some(root.clone()));
         for wf_path in workflows {
             let Ok(text) = std::fs::read_to_string(wf_path) else {
                 continue;

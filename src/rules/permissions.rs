@@ -39,6 +39,9 @@ pub struct Needs {
     pub events: BTreeSet<String>,
     /// Scopes a step may use but does not certainly need (never granted; reported).
     pub notes: Vec<String>,
+    /// How each step the token may reach was judged (`step `label`: decision`), so that every
+    /// appearance of the token can be accounted for.
+    pub decisions: Vec<String>,
 }
 
 impl Needs {
@@ -67,6 +70,13 @@ impl Needs {
         self.unknown.extend(other.unknown);
         self.events.extend(other.events);
         self.notes.extend(other.notes);
+        self.decisions.extend(other.decisions);
+    }
+
+    /// Records how the step `label` was judged.
+    fn decide(&mut self, label: &str, decision: String) {
+        self.decisions
+            .push(format!("step `{}`: {decision}", short(label)));
     }
 
     /// Records a scope that `reason` may use: a note, never a grant.
@@ -367,11 +377,16 @@ impl<'a> Context<'a> {
             let passes_token = step.with.iter().any(|(_, v)| is_github_token(v))
                 || !token_vars([step.env.as_slice()]).is_empty();
             if let Some(local) = uses.strip_prefix("./") {
+                needs.decide(
+                    label,
+                    format!("the local action `{uses}`, read step by step"),
+                );
                 self.composite(local, outer_env, step, state, needs, depth);
                 return;
             }
             if uses.starts_with("docker://") {
-                if passes_token {
+                // A container step sees the workflow's, job's and step's environment.
+                if passes_token || !token_env.is_empty() {
                     needs.unknown.push(format!(
                         "step `{label}` passes the token to the container `{uses}`"
                     ));
@@ -380,6 +395,10 @@ impl<'a> Context<'a> {
             }
             let name = uses.split('@').next().unwrap_or(uses).to_lowercase();
             if name == "actions/github-script" {
+                needs.decide(
+                    label,
+                    "github-script, its calls mapped through the REST map".into(),
+                );
                 self.github_script(step, needs);
                 return;
             }
@@ -387,13 +406,21 @@ impl<'a> Context<'a> {
             let Some(facts) = self.kb.action(uses, major) else {
                 let in_env = !token_env.is_empty();
                 let verdict = self.by_metadata(uses, passes_token || in_env, 0, state, needs);
-                if let Some(verdict) = verdict {
-                    if let Err(why) = verdict {
+                match verdict {
+                    Some(Ok(())) => {
+                        needs.decide(
+                            label,
+                            format!("action metadata: `{name}` cannot see the token"),
+                        );
+                        return;
+                    }
+                    Some(Err(why)) => {
                         needs
                             .unknown
                             .push(format!("step `{label}` runs `{name}`: {why}"));
+                        return;
                     }
-                    return;
+                    None => {}
                 }
                 needs.unknown.push(if passes_token {
                     format!("step `{label}` passes the token to `{name}`, which ghfix does not know")
@@ -408,6 +435,19 @@ impl<'a> Context<'a> {
                     .push(format!("step `{label}` runs `{uses}`: {why}"));
                 return;
             }
+            // The token handed to an input the entry does not describe is a use ghfix cannot see.
+            let modelled = facts.token.as_ref().and_then(|t| t.input.as_deref());
+            if let Some((input, _)) = step
+                .with
+                .iter()
+                .find(|(k, v)| is_github_token(v) && Some(k.as_str()) != modelled)
+            {
+                needs.unknown.push(format!(
+                    "step `{label}` passes the token to `{name}` as `{input}`, which ghfix's knowledge of it does not cover"
+                ));
+                return;
+            }
+            needs.decide(label, format!("knowledge entry for `{name}`"));
             let given = |input: &str| {
                 step.with
                     .iter()
@@ -761,6 +801,12 @@ impl<'a> Context<'a> {
         } else {
             None
         };
+        if exposed && unreadable.is_none() {
+            needs.decide(
+                &label,
+                "every command read with the shell grammar and the knowledge base".into(),
+            );
+        }
         for line in logical_lines(script) {
             // `gh issue --repo o/r edit ...`: the flag may come before the subcommand.
             let line = GH_REPO_FLAG.replace_all(line.trim(), "$1");

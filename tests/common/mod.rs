@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod layout;
+
 use std::path::{Path, PathBuf};
 
 /// `../shared` beside the crate, as CI lays it out.
