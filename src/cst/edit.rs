@@ -61,6 +61,14 @@ pub enum Op {
         /// The comment, without `#`.
         text: String,
     },
+    /// Renames the key of the mapping entry at `path` in place (value, comments and position
+    /// kept); `to` must be a plain word (letters, digits, `-`, `_`).
+    RenameKey {
+        /// The entry.
+        path: Path,
+        /// The new key.
+        to: String,
+    },
 }
 
 impl Op {
@@ -71,7 +79,8 @@ impl Op {
             | Op::Remove { path }
             | Op::Append { path, .. }
             | Op::Rewrite { path, .. }
-            | Op::Comment { path, .. } => path,
+            | Op::Comment { path, .. }
+            | Op::RenameKey { path, .. } => path,
         }
     }
 
@@ -82,7 +91,8 @@ impl Op {
             | Op::Remove { path }
             | Op::Append { path, .. }
             | Op::Rewrite { path, .. }
-            | Op::Comment { path, .. } => path,
+            | Op::Comment { path, .. }
+            | Op::RenameKey { path, .. } => path,
         }
     }
 
@@ -94,6 +104,7 @@ impl Op {
             Op::Append { path, value } => format!("append {path}={value}"),
             Op::Rewrite { path, from, to } => format!("rewrite {path}: {from} => {to}"),
             Op::Comment { path, text } => format!("comment {path}={text}"),
+            Op::RenameKey { path, to } => format!("rename {path} => {to}"),
         }
     }
 }
@@ -301,9 +312,24 @@ fn plan(doc: &Document, op: &Op, style: &dyn Fn() -> Style) -> Result<Vec<Splice
             }
             vec![comment_splice(doc, op, slot, comment)?]
         }
-        (Op::Remove { .. } | Op::Rewrite { .. } | Op::Comment { .. }, Lookup::Missing { .. }) => {
-            return Err(invalid(op, format!("`{path}` does not exist")))
+        (Op::RenameKey { to, .. }, Lookup::Found(slot)) => {
+            let Slot::Entry { key, .. } = slot else {
+                return Err(invalid(op, "not a mapping entry"));
+            };
+            let plain = !to.is_empty()
+                && to
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !plain {
+                return Err(invalid(op, format!("`{to}` is not a plain key")));
+            }
+            refuse_aliased(doc, op, slot.node(), false)?;
+            vec![(key.byte_range(), to.clone())]
         }
+        (
+            Op::Remove { .. } | Op::Rewrite { .. } | Op::Comment { .. } | Op::RenameKey { .. },
+            Lookup::Missing { .. },
+        ) => return Err(invalid(op, format!("`{path}` does not exist"))),
     };
     splices.sort_by_key(|s| std::cmp::Reverse(s.0.start));
     Ok(splices)
@@ -932,5 +958,38 @@ mod tests {
                 "{header}"
             );
         }
+    }
+
+    #[test]
+    fn a_key_is_renamed_in_place() {
+        let rename = |text: &str, path: &str, to: &str| {
+            let doc = Document::parse(text.to_string()).unwrap();
+            let op = Op::RenameKey {
+                path: Path::parse(path).unwrap(),
+                to: to.to_string(),
+            };
+            apply(&doc, &[op]).map(|d| d.text().to_string())
+        };
+        assert_eq!(
+            rename(
+                "p:\n  content: read # keep\n  issues: write\n",
+                "p.content",
+                "contents"
+            )
+            .unwrap(),
+            "p:\n  contents: read # keep\n  issues: write\n"
+        );
+        assert_eq!(
+            rename(
+                "p: { pull-request: write, a: 1 }\n",
+                "p.pull-request",
+                "pull-requests"
+            )
+            .unwrap(),
+            "p: { pull-requests: write, a: 1 }\n"
+        );
+        // Renaming onto an existing key would merge two entries: refused.
+        assert!(rename("p:\n  a: 1\n  b: 2\n", "p.a", "b").is_err());
+        assert!(rename("p:\n  a: 1\n", "p.a", "b: c").is_err());
     }
 }

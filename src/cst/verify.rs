@@ -206,6 +206,39 @@ pub fn expect(docs: &mut [Yaml], op: &Op) -> Result<(), ExpectError> {
             }
         },
         Op::Comment { .. } => {}
+        Op::RenameKey { to, .. } => {
+            let (parent, last) = path
+                .split_last()
+                .ok_or_else(|| ExpectError("cannot rename a document".into()))?;
+            let Segment::Key(from) = last else {
+                return Err(ExpectError(format!("`{path}` is not a mapping entry")));
+            };
+            let Yaml::Hash(h) = slot(root, &parent, false)? else {
+                return Err(ExpectError(format!("`{parent}` is not a mapping")));
+            };
+            if h.keys()
+                .any(|k| key_text(k).as_deref() == Some(to.as_str()))
+            {
+                return Err(ExpectError(format!("`{parent}` already has `{to}`")));
+            }
+            if !h
+                .keys()
+                .any(|k| key_text(k).as_deref() == Some(from.as_str()))
+            {
+                return Err(ExpectError(format!("`{path}` does not exist")));
+            }
+            // Same entries, same order, one key renamed.
+            *h = std::mem::take(h)
+                .into_iter()
+                .map(|(k, v)| {
+                    if key_text(&k).as_deref() == Some(from.as_str()) {
+                        (Yaml::String(to.clone()), v)
+                    } else {
+                        (k, v)
+                    }
+                })
+                .collect();
+        }
     }
     Ok(())
 }

@@ -248,10 +248,39 @@ impl Engine {
                         findings.extend(self.excessive(rule, &wf, &needs));
                     }
                 }
+                Match::Permissions { invalid: true } => {
+                    findings.extend(self.invalid_scopes(rule, &wf));
+                }
                 _ => {}
             }
         }
         findings
+    }
+
+    /// Findings for scope names and levels GitHub rejects (the workflow then fails to start),
+    /// in the top-level block and each job's; a fix where one valid spelling is meant.
+    fn invalid_scopes(&self, rule: &Rule, wf: &Workflow) -> Vec<Finding> {
+        let blocks = std::iter::once((Path::default().key("permissions"), &wf.permissions)).chain(
+            wf.jobs
+                .iter()
+                .map(|j| (j.path.clone().key("permissions"), &j.permissions)),
+        );
+        let mut out = Vec::new();
+        for (at, block) in blocks {
+            let Some(block) = block else { continue };
+            for problem in crate::rules::permissions::invalid(block, &at) {
+                let mut finding = self.finding(
+                    rule,
+                    &problem.key.map_or(at.clone(), |k| at.clone().key(k)),
+                    rule.summary.replace("{problem}", &problem.message),
+                );
+                if rule.fix.respell {
+                    finding.ops = problem.fix.into_iter().collect();
+                }
+                out.push(finding);
+            }
+        }
+        out
     }
 
     fn finding(&self, rule: &Rule, at: &Path, message: String) -> Finding {

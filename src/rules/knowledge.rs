@@ -43,7 +43,8 @@ impl Level {
     }
 }
 
-/// Every scope `permissions:` accepts (see GITHUB_TOKEN.md).
+/// Every scope `permissions:` accepts (see GITHUB_TOKEN.md; `copilot-requests: write`, for Copilot
+/// CLI billed to the organisation, from docs.github.com "Using Copilot CLI in GitHub Actions").
 pub const SCOPES: &[&str] = &[
     "actions",
     "artifact-metadata",
@@ -51,6 +52,7 @@ pub const SCOPES: &[&str] = &[
     "checks",
     "code-quality",
     "contents",
+    "copilot-requests",
     "deployments",
     "discussions",
     "id-token",

@@ -143,7 +143,7 @@ pub fn granted(block: &Yaml) -> BTreeMap<String, Level> {
                 .iter()
                 .map(|sc| {
                     let l = match *sc {
-                        "id-token" if level == Level::Read => Level::None,
+                        "id-token" | "copilot-requests" if level == Level::Read => Level::None,
                         "models" | "vulnerability-alerts" => Level::Read,
                         _ => level,
                     };
@@ -161,6 +161,149 @@ pub fn granted(block: &Yaml) -> BTreeMap<String, Level> {
             .collect(),
         _ => BTreeMap::new(),
     }
+}
+
+/// A scope name or level of a `permissions:` block that GitHub rejects.
+pub struct Invalid {
+    /// The entry's key, when the problem is one entry (else the whole block).
+    pub key: Option<String>,
+    /// What is wrong, and the valid spelling when there is one.
+    pub message: String,
+    /// The fix where the meaning is certain: a rename of the key or a new level.
+    pub fix: Option<crate::cst::Op>,
+}
+
+/// The levels a scope accepts.
+fn levels(scope: &str) -> &'static [&'static str] {
+    match scope {
+        "id-token" | "copilot-requests" => &["write", "none"],
+        "models" | "vulnerability-alerts" => &["read", "none"],
+        _ => &["read", "write", "none"],
+    }
+}
+
+/// The valid scope an invalid name means, when exactly one is close: another case, `_` for `-`,
+/// a missing or extra final `s`, or one letter off.
+fn respelled(name: &str) -> Option<&'static str> {
+    use crate::rules::knowledge::SCOPES;
+    let norm = name.trim().to_lowercase().replace('_', "-");
+    let close: Vec<&str> = SCOPES
+        .iter()
+        .copied()
+        .filter(|s| {
+            *s == norm
+                || format!("{norm}s") == *s
+                || norm.strip_suffix('s') == Some(s)
+                || edit_distance(&norm, s) <= 1
+        })
+        .collect();
+    match close.as_slice() {
+        [one] => Some(one),
+        _ => None,
+    }
+}
+
+/// Levenshtein distance (small strings).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// The problems of the `permissions:` value at `at`, each with its fix where the meaning is
+/// certain.
+pub fn invalid(block: &Yaml, at: &crate::cst::Path) -> Vec<Invalid> {
+    use crate::cst::{Op, Value};
+    use crate::rules::knowledge::SCOPES;
+    let mut out = Vec::new();
+    match block {
+        Yaml::String(s) if s == "read-all" || s == "write-all" => {}
+        Yaml::String(s) => out.push(Invalid {
+            key: None,
+            message: format!("`permissions: {s}` is not `read-all`, `write-all` or a mapping"),
+            fix: None,
+        }),
+        Yaml::Hash(h) => {
+            let present: Vec<String> = h
+                .keys()
+                .filter_map(crate::workflow::model::scalar)
+                .collect();
+            for (k, v) in h {
+                let Some(name) = crate::workflow::model::scalar(k) else {
+                    continue;
+                };
+                let value = crate::workflow::model::scalar(v).unwrap_or_default();
+                let scope = if SCOPES.contains(&name.as_str()) {
+                    name.clone()
+                } else {
+                    let meant = respelled(&name).filter(|m| !present.iter().any(|p| p == m));
+                    out.push(Invalid {
+                        key: Some(name.clone()),
+                        message: match meant {
+                            Some(m) => format!("`{name}` is not a permission scope; `{m}` is meant"),
+                            None => format!("`{name}` is not a permission scope ghfix knows (GitHub rejects unknown scopes)"),
+                        },
+                        fix: meant.map(|m| Op::RenameKey {
+                            path: at.clone().key(name.clone()),
+                            to: m.to_string(),
+                        }),
+                    });
+                    match meant {
+                        Some(m) => m.to_string(),
+                        None => continue,
+                    }
+                };
+                let allowed = levels(&scope);
+                if allowed.contains(&value.as_str()) {
+                    continue;
+                }
+                let lower = value.trim().to_lowercase();
+                let meant: Vec<&&str> = allowed
+                    .iter()
+                    .filter(|l| **l == lower || edit_distance(&lower, l) <= 1)
+                    .collect();
+                let meant = match meant.as_slice() {
+                    [one] => Some(**one),
+                    _ => None,
+                };
+                out.push(Invalid {
+                    key: Some(name.clone()),
+                    message: match meant {
+                        Some(m) => format!("`{name}: {value}` is not a level; `{m}` is meant"),
+                        None => format!(
+                            "`{scope}` takes {}, not `{value}`",
+                            allowed
+                                .iter()
+                                .map(|l| format!("`{l}`"))
+                                .collect::<Vec<_>>()
+                                .join(" or ")
+                        ),
+                    },
+                    fix: meant.map(|m| Op::Set {
+                        path: at.clone().key(name.clone()),
+                        value: Value::String(m.to_string()),
+                        place: crate::cst::Place::default(),
+                    }),
+                });
+            }
+        }
+        Yaml::Null => {}
+        _ => out.push(Invalid {
+            key: None,
+            message: "`permissions:` must be `read-all`, `write-all` or a mapping".into(),
+            fix: None,
+        }),
+    }
+    out
 }
 
 static GH_API: LazyLock<Regex> =

@@ -48,6 +48,12 @@ pub enum Match {
         #[serde(rename = "grants-unneeded-scope", default)]
         grants_unneeded_scope: bool,
     },
+    /// A condition on every `permissions:` block: `{ permissions: { invalid: true } }`.
+    Permissions {
+        /// A scope name or level GitHub does not accept.
+        #[serde(default)]
+        invalid: bool,
+    },
 }
 
 /// Parameters of the least-privilege fix.
@@ -75,6 +81,9 @@ pub struct Fix {
     pub add_scope: Option<AddScope>,
     /// Replace the job's block with exactly what its steps need.
     pub narrow: Option<AddScope>,
+    /// Respell an invalid scope name or level where one valid spelling is meant.
+    #[serde(default)]
+    pub respell: bool,
 }
 
 /// Parameters of the add-scope and narrow fixes.
@@ -140,6 +149,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     (
         "rules/excessive-job-permissions.yml",
         include_str!("../../rules/excessive-job-permissions.yml"),
+    ),
+    (
+        "rules/invalid-permission-scope.yml",
+        include_str!("../../rules/invalid-permission-scope.yml"),
     ),
 ];
 
