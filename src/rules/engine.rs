@@ -248,6 +248,9 @@ impl Engine {
                         findings.extend(self.excessive(rule, &wf, &needs));
                     }
                 }
+                Match::TopLevel { grants_write: true } => {
+                    findings.extend(self.top_level_writes(rule, &wf, &needs));
+                }
                 Match::Permissions { invalid: true } => {
                     findings.extend(self.invalid_scopes(rule, &wf));
                 }
@@ -281,6 +284,188 @@ impl Engine {
             }
         }
         out
+    }
+
+    /// A top-level block that grants write: it is made read-only, each job without its own block
+    /// that needs one of those writes gets its own block with exactly what it needs (within what
+    /// the top level granted), and a job ghfix cannot analyse keeps the old grant as its own
+    /// block, so no job loses anything it may use. `id-token: write` goes to every such job that
+    /// gets a block: OIDC use cannot be seen.
+    fn top_level_writes(&self, rule: &Rule, wf: &Workflow, needs: &[Needs]) -> Option<Finding> {
+        let old = wf.permissions.as_ref()?;
+        let old_grant = granted(old);
+        let writes: Vec<&String> = old_grant
+            .iter()
+            .filter(|(_, l)| **l == Level::Write)
+            .map(|(s, _)| s)
+            .collect();
+        if writes.is_empty() {
+            return None;
+        }
+        let comments = rule
+            .fix
+            .move_writes
+            .as_ref()
+            .is_some_and(|a| a.comment_reasons);
+        let top = Path::default().key("permissions");
+        let shown: Vec<String> = writes.iter().map(|s| format!("`{s}: write`")).collect();
+        let mut finding = self.finding(
+            rule,
+            &top,
+            rule.summary.replace("{writes}", &shown.join(", ")),
+        );
+        let oidc = old_grant.get("id-token") == Some(&Level::Write);
+        let mut moved: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for (job, n) in wf.jobs.iter().zip(needs) {
+            if job.permissions.is_some() {
+                continue;
+            }
+            let path = job.path.clone().key("permissions");
+            if !n.is_known() {
+                let why: Vec<&str> = n.unknown.iter().take(2).map(String::as_str).collect();
+                finding.notes.push(format!(
+                    "job `{}` keeps the top-level grant as its own block: {}",
+                    job.id,
+                    why.join("; ")
+                ));
+                let kept = format!(
+                    "as the top-level block granted; ghfix cannot analyse job `{}`",
+                    job.id
+                );
+                match old {
+                    yaml_rust2::Yaml::String(s) => finding.ops.push(Op::Set {
+                        path,
+                        value: Value::String(s.clone()),
+                        place: place(JOB_AFTER, JOB_BEFORE),
+                    }),
+                    _ => {
+                        let scopes = old_grant
+                            .iter()
+                            .filter(|(_, l)| **l != Level::None)
+                            .map(|(s, l)| {
+                                (
+                                    s.clone(),
+                                    Grant {
+                                        level: *l,
+                                        reasons: vec![kept.clone()],
+                                    },
+                                )
+                            })
+                            .collect();
+                        finding.ops.extend(block_ops(
+                            &path,
+                            &scopes,
+                            place(JOB_AFTER, JOB_BEFORE),
+                            comments,
+                        ));
+                    }
+                }
+                for s in &writes {
+                    moved.entry(s.as_str()).or_default().push(job.id.clone());
+                }
+                continue;
+            }
+            let needs_write = n
+                .scopes
+                .iter()
+                .any(|(s, g)| g.level == Level::Write && old_grant.get(s) == Some(&Level::Write));
+            if !needs_write && !oidc {
+                continue;
+            }
+            // What the job needs, within what the top level gave it.
+            let mut scopes: BTreeMap<String, Grant> = n
+                .scopes
+                .iter()
+                .filter_map(|(s, g)| {
+                    let level = g
+                        .level
+                        .min(old_grant.get(s).copied().unwrap_or(Level::None));
+                    (level != Level::None).then(|| {
+                        (
+                            s.clone(),
+                            Grant {
+                                level,
+                                reasons: g.reasons.clone(),
+                            },
+                        )
+                    })
+                })
+                .collect();
+            if oidc {
+                scopes.entry("id-token".into()).or_insert(Grant {
+                    level: Level::Write,
+                    reasons: vec!["kept from the top-level block: OIDC use cannot be seen".into()],
+                });
+            }
+            for (s, g) in &scopes {
+                if g.level == Level::Write {
+                    if let Some(w) = writes.iter().find(|w| **w == s) {
+                        moved.entry(w.as_str()).or_default().push(job.id.clone());
+                    }
+                }
+            }
+            finding.ops.extend(block_ops(
+                &path,
+                &scopes,
+                place(JOB_AFTER, JOB_BEFORE),
+                comments,
+            ));
+        }
+        // The top level, read-only.
+        match old {
+            yaml_rust2::Yaml::String(_) => finding.ops.push(Op::Set {
+                path: top,
+                value: Value::String("read-all".into()),
+                place: Place::default(),
+            }),
+            yaml_rust2::Yaml::Hash(h) => {
+                let keys: Vec<String> = h
+                    .keys()
+                    .filter_map(crate::workflow::model::scalar)
+                    .collect();
+                let write_only = |s: &str| matches!(s, "id-token" | "copilot-requests");
+                if keys
+                    .iter()
+                    .all(|k| write_only(k) && old_grant.get(k) == Some(&Level::Write))
+                {
+                    finding.ops.push(Op::Set {
+                        path: top,
+                        value: Value::Object(Default::default()),
+                        place: Place::default(),
+                    });
+                    return Some(finding);
+                }
+                for s in &writes {
+                    let entry = top.clone().key(s.to_string());
+                    if write_only(s) {
+                        finding.ops.push(Op::Remove { path: entry });
+                        continue;
+                    }
+                    finding.ops.push(Op::Set {
+                        path: entry.clone(),
+                        value: Value::String("read".into()),
+                        place: Place::default(),
+                    });
+                    if comments {
+                        let jobs = moved.get(s.as_str()).map(|j| {
+                            j.iter()
+                                .map(|id| format!("`{id}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        });
+                        finding.ops.push(Op::Comment {
+                            path: entry,
+                            text: match jobs {
+                                Some(j) => format!("write moved to job {j}"),
+                                None => "no job needs write".into(),
+                            },
+                        });
+                    }
+                }
+            }
+            _ => return None,
+        }
+        Some(finding)
     }
 
     fn finding(&self, rule: &Rule, at: &Path, message: String) -> Finding {

@@ -48,6 +48,13 @@ pub enum Match {
         #[serde(rename = "grants-unneeded-scope", default)]
         grants_unneeded_scope: bool,
     },
+    /// A condition on the top-level block: `{ top-level: { grants-write: true } }`.
+    TopLevel {
+        /// It grants write on some scope (or is `write-all`), so every job without its own block
+        /// holds that write.
+        #[serde(rename = "grants-write", default)]
+        grants_write: bool,
+    },
     /// A condition on every `permissions:` block: `{ permissions: { invalid: true } }`.
     Permissions {
         /// A scope name or level GitHub does not accept.
@@ -81,6 +88,8 @@ pub struct Fix {
     pub add_scope: Option<AddScope>,
     /// Replace the job's block with exactly what its steps need.
     pub narrow: Option<AddScope>,
+    /// Move the top-level block's writes down to the jobs that need them.
+    pub move_writes: Option<AddScope>,
     /// Respell an invalid scope name or level where one valid spelling is meant.
     #[serde(default)]
     pub respell: bool,
@@ -149,6 +158,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     (
         "rules/excessive-job-permissions.yml",
         include_str!("../../rules/excessive-job-permissions.yml"),
+    ),
+    (
+        "rules/top-level-write-permissions.yml",
+        include_str!("../../rules/top-level-write-permissions.yml"),
     ),
     (
         "rules/invalid-permission-scope.yml",
