@@ -32,6 +32,8 @@ pub struct FileResult {
     pub fixed: Option<String>,
     /// Where to write it: the real file (symlinks resolved).
     pub real: PathBuf,
+    /// Whether the file calls a local action or reusable workflow (`uses: ./...`).
+    pub calls_local: bool,
 }
 
 /// The files under the given paths (default: the current folder): workflows and local action
@@ -78,6 +80,7 @@ impl FileResult {
             diff: String::new(),
             fixed: None,
             real,
+            calls_local: false,
         }
     }
 }
@@ -99,6 +102,7 @@ fn process(
             return result;
         }
     };
+    result.calls_local = LOCAL_USES.is_match(&text);
     let repo = Repo {
         root: repo_root(path),
         pending: pending.cloned(),
@@ -180,13 +184,23 @@ fn run(args: &RunArgs, fix: Option<bool>) -> Result<(Engine, Vec<FileResult>), u
             break;
         }
         let pending = Arc::new(pending);
-        let next: Vec<FileResult> = found
+        // Only callers can change.
+        let next: Vec<Option<FileResult>> = found
             .files
             .par_iter()
-            .map(|f| process(&engine, f, args, fix, Some(&pending)))
+            .zip(&results)
+            .map(|(f, r)| {
+                r.calls_local
+                    .then(|| process(&engine, f, args, fix, Some(&pending)))
+            })
             .collect();
-        let moved = next.iter().zip(&results).any(|(a, b)| a.fixed != b.fixed);
-        results = next;
+        let mut moved = false;
+        for (slot, new) in results.iter_mut().zip(next) {
+            if let Some(new) = new {
+                moved |= new.fixed != slot.fixed;
+                *slot = new;
+            }
+        }
         if !moved {
             break;
         }
@@ -199,6 +213,9 @@ fn run(args: &RunArgs, fix: Option<bool>) -> Result<(Engine, Vec<FileResult>), u
     }));
     Ok((engine, results))
 }
+
+static LOCAL_USES: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r#"uses:\s*["']?\./"#).expect("valid regex"));
 
 /// Whether a file can be called by others of its repository: a local action or a reusable
 /// workflow.

@@ -59,6 +59,8 @@ pub struct Document {
     tree: Tree,
     /// The meaning of the text as first parsed (one value per document), for verification.
     parsed: Arc<Vec<Yaml>>,
+    /// Whether the current tree holds an alias, once asked (reset by every splice).
+    aliased: std::sync::OnceLock<bool>,
 }
 
 /// The syntactic shape of a value node.
@@ -191,7 +193,12 @@ impl Document {
         crate::cst::load::precheck(&text)?;
         let tree = ts_parse(&text, None);
         let parsed = Arc::new(check_syntax(&text, &tree)?);
-        Ok(Document { text, tree, parsed })
+        Ok(Document {
+            text,
+            tree,
+            parsed,
+            aliased: std::sync::OnceLock::new(),
+        })
     }
 
     /// The meaning of the text as it was when parsed: one value per YAML document.
@@ -240,19 +247,39 @@ impl Document {
     /// Replaces `range` with `replacement`, re-parsing incrementally. The result is not checked
     /// here: [`crate::cst::edit`] checks a whole batch before anything is written.
     pub fn splice(&mut self, range: std::ops::Range<usize>, replacement: &str) {
-        let start_position = point(&self.text, range.start);
-        let old_end_position = point(&self.text, range.end);
-        self.text.replace_range(range.clone(), replacement);
-        let new_end = range.start + replacement.len();
-        self.tree.edit(&InputEdit {
-            start_byte: range.start,
-            old_end_byte: range.end,
-            new_end_byte: new_end,
-            start_position,
-            old_end_position,
-            new_end_position: point(&self.text, new_end),
-        });
+        self.splice_all(&[(range, replacement.to_string())]);
+    }
+
+    /// Replaces several ranges (ordered back to front, not overlapping) and re-parses once.
+    pub fn splice_all(&mut self, splices: &[(std::ops::Range<usize>, String)]) {
+        for (range, replacement) in splices {
+            let start_position = point(&self.text, range.start);
+            let old_end_position = point(&self.text, range.end);
+            self.text.replace_range(range.clone(), replacement);
+            let new_end = range.start + replacement.len();
+            self.tree.edit(&InputEdit {
+                start_byte: range.start,
+                old_end_byte: range.end,
+                new_end_byte: new_end,
+                start_position,
+                old_end_position,
+                new_end_position: point(&self.text, new_end),
+            });
+        }
         self.tree = ts_parse(&self.text, Some(&self.tree));
+        self.aliased = std::sync::OnceLock::new();
+    }
+
+    /// Whether the text holds an alias (`*name`) anywhere.
+    pub fn has_aliases(&self) -> bool {
+        *self.aliased.get_or_init(|| {
+            // A `*` is in every alias; most workflows hold none at all.
+            self.text.contains('*') && {
+                let mut aliases = Vec::new();
+                collect_kind(self.tree.root_node(), "alias_name", &mut aliases);
+                !aliases.is_empty()
+            }
+        })
     }
 
     /// Checks the current text as [`Document::parse`] does and returns its meaning.

@@ -146,25 +146,45 @@ pub fn apply(doc: &Document, ops: &[Op]) -> Result<Document, EditError> {
     let mut work = doc.clone();
     let style = std::cell::OnceCell::new();
     let style = || *style.get_or_init(|| Style::measure(doc));
-    for op in ops {
-        let splices = plan(&work, op, &style)?;
-        for (mut range, text) in splices {
-            let text = style::with_newline(text, work.newline());
-            if range.start == work.text().len() && !work.text().ends_with('\n') {
-                let shift = strip_final_block_scalar(&mut work);
-                range = range.start + shift..range.end + shift;
+    // Operations go in layers: an operation whose path is, or lies inside or around, an earlier
+    // one's comes in a later layer than it; the rest commute. Each layer is planned against one
+    // tree and re-parsed once; a layer whose splices touch, or whose result does not parse, is
+    // applied one operation at a time (in the batch's order), so that a failure names its own.
+    let mut layer_of: Vec<usize> = Vec::with_capacity(ops.len());
+    for (n, op) in ops.iter().enumerate() {
+        let after = (0..n)
+            .filter(|m| nested(ops[*m].path(), op.path()))
+            .map(|m| layer_of[m] + 1)
+            .max()
+            .unwrap_or(0);
+        layer_of.push(after);
+    }
+    let layers = layer_of.iter().max().map_or(0, |m| m + 1);
+    for layer in 0..layers {
+        let run: Vec<&Op> = ops
+            .iter()
+            .zip(&layer_of)
+            .filter(|(_, l)| **l == layer)
+            .map(|(op, _)| op)
+            .collect();
+        if run.len() > 1 {
+            let before = work.clone();
+            if apply_run(&mut work, &run, &style)? && !work.tree().root_node().has_error() {
+                continue;
             }
-            work.splice(range, &text);
+            work = before;
         }
-        if work.tree().root_node().has_error() {
-            let detail = match work.reload() {
-                Err(e) => e.to_string(),
-                Ok(_) => "the result does not parse".to_string(),
-            };
-            return Err(EditError::Verification {
-                op: op.describe(),
-                detail,
-            });
+        for op in run {
+            let splices = plan(&work, op, &style)?;
+            for (mut range, text) in splices {
+                let text = style::with_newline(text, work.newline());
+                if range.start == work.text().len() && !work.text().ends_with('\n') {
+                    let shift = strip_final_block_scalar(&mut work);
+                    range = range.start + shift..range.end + shift;
+                }
+                work.splice(range, &text);
+            }
+            check_parses(&work, op)?;
         }
     }
     let after = check(doc, &work, ops);
@@ -183,6 +203,55 @@ pub fn apply(doc: &Document, ops: &[Op]) -> Result<Document, EditError> {
     }
     work.set_parsed(after.unwrap_or_default());
     Ok(work)
+}
+
+/// Whether one path is the other or lies inside it.
+fn nested(a: &Path, b: &Path) -> bool {
+    a.document == b.document
+        && (a.segments.starts_with(&b.segments) || b.segments.starts_with(&a.segments))
+}
+
+/// Applies a run of operations planned against the same tree, re-parsing once. `Ok(false)`
+/// (nothing applied) when two splices touch or one would append to a text without a final
+/// newline: the run is then applied one operation at a time.
+fn apply_run(
+    work: &mut Document,
+    run: &[&Op],
+    style: &dyn Fn() -> Style,
+) -> Result<bool, EditError> {
+    let mut splices: Vec<Splice> = Vec::new();
+    for op in run.iter().copied() {
+        splices.extend(plan(work, op, style)?);
+    }
+    splices.sort_by_key(|s| std::cmp::Reverse((s.0.start, s.0.end)));
+    let len = work.text().len();
+    let apart = splices.windows(2).all(|w| w[1].0.end < w[0].0.start);
+    let at_open_end = !work.text().ends_with('\n') && splices.iter().any(|s| s.0.start == len);
+    if !apart || at_open_end {
+        return Ok(false);
+    }
+    let newline = work.newline();
+    let splices: Vec<Splice> = splices
+        .into_iter()
+        .map(|(r, t)| (r, style::with_newline(t, newline)))
+        .collect();
+    work.splice_all(&splices);
+    Ok(true)
+}
+
+/// Refuses a result that does not parse, naming `op`.
+fn check_parses(work: &Document, op: &Op) -> Result<(), EditError> {
+    if work.tree().root_node().has_error() {
+        let detail = match work.reload() {
+            Err(e) => e.to_string(),
+            Ok(_) => "the result does not parse".to_string(),
+        };
+        return Err(EditError::Verification {
+            op: op.describe(),
+            detail,
+        });
+    }
+    Ok(())
 }
 
 fn apply_unverified(doc: &Document, ops: &[Op]) -> Option<Document> {
@@ -342,11 +411,11 @@ fn refuse_aliased(
     node: Node,
     include_inside: bool,
 ) -> Result<(), EditError> {
-    let mut aliases = Vec::new();
-    collect_kind(doc.tree().root_node(), "alias_name", &mut aliases);
-    if aliases.is_empty() {
+    if !doc.has_aliases() {
         return Ok(());
     }
+    let mut aliases = Vec::new();
+    collect_kind(doc.tree().root_node(), "alias_name", &mut aliases);
     let names: Vec<&str> = aliases.iter().map(|a| doc.node_text(*a)).collect();
     let mut anchors = Vec::new();
     if include_inside {
@@ -991,5 +1060,38 @@ mod tests {
         // Renaming onto an existing key would merge two entries: refused.
         assert!(rename("p:\n  a: 1\n  b: 2\n", "p.a", "b").is_err());
         assert!(rename("p:\n  a: 1\n", "p.a", "b: c").is_err());
+    }
+
+    #[test]
+    fn a_batch_in_layers_equals_one_operation_at_a_time() {
+        let text = "jobs:\n  a:\n    runs-on: x\n  b:\n    runs-on: y\n  c: { runs-on: z }\n";
+        let doc = Document::parse(text.to_string()).unwrap();
+        let mut ops = Vec::new();
+        for job in ["a", "b", "c"] {
+            let block = Path::parse(&format!("jobs.{job}.permissions")).unwrap();
+            ops.push(Op::Set {
+                path: block.clone(),
+                value: serde_json::json!({"contents": "read"}),
+                place: Place::default(),
+            });
+            // A flow mapping has no line of its own for a comment.
+            if job != "c" {
+                ops.push(Op::Comment {
+                    path: block.key("contents"),
+                    text: format!("for {job}"),
+                });
+            }
+        }
+        ops.push(Op::Set {
+            path: Path::parse("permissions").unwrap(),
+            value: serde_json::json!({}),
+            place: Place::default(),
+        });
+        let batched = apply(&doc, &ops).unwrap();
+        let mut one_by_one = doc.clone();
+        for op in &ops {
+            one_by_one = apply(&one_by_one, std::slice::from_ref(op)).unwrap();
+        }
+        assert_eq!(batched.text(), one_by_one.text());
     }
 }

@@ -35,6 +35,13 @@ pub fn to_json(y: &Yaml) -> serde_json::Value {
 /// Parses `text` (named `name` in errors) into `T`. Errors read `name:line:col: message`, pointing
 /// at the offending entry.
 pub fn parse<T: DeserializeOwned>(name: &str, text: &str) -> Result<T, String> {
+    // The YAML loader alone reads a valid file; the syntax tree is built only to place an error.
+    if let Ok(docs) = crate::cst::load::load_text(text) {
+        let value = docs.first().map(to_json).unwrap_or(serde_json::Value::Null);
+        if let Ok(parsed) = serde_json::from_value(value) {
+            return Ok(parsed);
+        }
+    }
     let doc = Document::parse(text.to_string()).map_err(|e| format!("{name}:{e}"))?;
     let value = doc
         .parsed()
