@@ -115,6 +115,67 @@ fn block_ops(path: &Path, scopes: &BTreeMap<String, Grant>, at: Place, comments:
     ops
 }
 
+/// Edits an existing block mapping at `at` down to `scopes`, line by line, so that the user's
+/// comments stay on the lines whose meaning does not change: an unneeded scope is removed, a
+/// lowered one is set (its comment replaced by the reason), a needed one the block lacks is
+/// added. A block left with nothing becomes `{}`.
+fn narrow_in_place(
+    at: &Path,
+    block: &yaml_rust2::yaml::Hash,
+    scopes: &BTreeMap<String, Grant>,
+    comments: bool,
+) -> Vec<Op> {
+    let written: Vec<String> = block
+        .keys()
+        .filter_map(crate::workflow::model::scalar)
+        .collect();
+    if !scopes.keys().any(|s| written.contains(s)) && scopes.is_empty() {
+        return vec![Op::Set {
+            path: at.clone(),
+            value: Value::Object(Default::default()),
+            place: Place::default(),
+        }];
+    }
+    let old = granted(&yaml_rust2::Yaml::Hash(block.clone()));
+    let mut ops = Vec::new();
+    for key in &written {
+        let Some(had) = old.get(key) else { continue };
+        match scopes.get(key) {
+            None => ops.push(Op::Remove {
+                path: at.clone().key(key.clone()),
+            }),
+            Some(g) if g.level < *had => {
+                ops.push(Op::Set {
+                    path: at.clone().key(key.clone()),
+                    value: Value::String(g.level.as_str().into()),
+                    place: Place::default(),
+                });
+                if comments {
+                    ops.push(Op::Comment {
+                        path: at.clone().key(key.clone()),
+                        text: reason_text(g),
+                    });
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    for (scope, g) in scopes.iter().filter(|(s, _)| !written.contains(s)) {
+        ops.push(Op::Set {
+            path: at.clone().key(scope.clone()),
+            value: Value::String(g.level.as_str().into()),
+            place: Place::default(),
+        });
+        if comments {
+            ops.push(Op::Comment {
+                path: at.clone().key(scope.clone()),
+                text: reason_text(g),
+            });
+        }
+    }
+    ops
+}
+
 impl Engine {
     /// The embedded rules and knowledge, plus a user's folder (`DIR/*.yml` rules,
     /// `DIR/knowledge/**` knowledge) when given.
@@ -245,7 +306,7 @@ impl Engine {
                         findings.extend(self.missing_scopes(rule, doc, &wf, &needs));
                     }
                     if *grants_unneeded_scope {
-                        findings.extend(self.excessive(rule, &wf, &needs));
+                        findings.extend(self.excessive(rule, doc, &wf, &needs));
                     }
                 }
                 Match::TopLevel { grants_write: true } => {
@@ -675,7 +736,13 @@ impl Engine {
     }
 
     /// Jobs whose own block grants more than their steps need (only fully analysed jobs).
-    fn excessive(&self, rule: &Rule, wf: &Workflow, needs: &[Needs]) -> Vec<Finding> {
+    fn excessive(
+        &self,
+        rule: &Rule,
+        doc: Option<(&Document, usize)>,
+        wf: &Workflow,
+        needs: &[Needs],
+    ) -> Vec<Finding> {
         let comments = rule.fix.narrow.as_ref().is_some_and(|a| a.comment_reasons);
         let mut out = Vec::new();
         for (job, n) in wf.jobs.iter().zip(needs) {
@@ -717,7 +784,17 @@ impl Engine {
                     reasons: vec!["kept: OIDC use cannot be seen in the workflow".into()],
                 });
             }
-            finding.ops = block_ops(&at, &scopes, Place::default(), comments);
+            finding.ops = match block {
+                yaml_rust2::Yaml::Hash(h) => {
+                    let block_style = doc.is_none_or(|(d, index)| {
+                        let mut path = at.clone();
+                        path.document = index;
+                        is_block_mapping(d, &path)
+                    });
+                    narrow_in_place(&at, h, &scopes, comments && block_style)
+                }
+                _ => block_ops(&at, &scopes, Place::default(), comments),
+            };
             out.push(finding);
         }
         out

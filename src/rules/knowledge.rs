@@ -125,6 +125,9 @@ pub struct Need {
     /// granted.
     #[serde(default)]
     pub may: bool,
+    /// What the action does with the token cannot be told (an agent or a runner of arbitrary
+    /// commands): when the need applies, the job goes to review with this reason.
+    pub unknown: Option<String>,
 }
 
 /// What ghfix knows of one action.
@@ -449,6 +452,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     (
         "rules/knowledge/actions/third-party-b.yml",
         include_str!("../../rules/knowledge/actions/third-party-b.yml"),
+    ),
+    (
+        "rules/knowledge/actions/third-party-c.yml",
+        include_str!("../../rules/knowledge/actions/third-party-c.yml"),
     ),
     (
         "rules/knowledge/action-index.yml",

@@ -643,7 +643,12 @@ impl<'a> Context<'a> {
                     }
                     Via::Job => true,
                 };
-                if counts && need.may {
+                if counts && need.unknown.is_some() {
+                    needs.unknown.push(format!(
+                        "step `{label}` runs `{name}`: {}",
+                        need.unknown.as_deref().unwrap_or_default()
+                    ));
+                } else if counts && need.may {
                     needs.note(
                         &need.permissions,
                         format!("{}: {}", short(label), need.reason),
@@ -743,7 +748,11 @@ impl<'a> Context<'a> {
             };
         };
         facts.covers(None)?;
-        if facts.needs.iter().any(|n| n.condition.is_some() || n.may) {
+        if facts
+            .needs
+            .iter()
+            .any(|n| n.condition.is_some() || n.may || n.unknown.is_some())
+        {
             return Err("what it needs depends on inputs ghfix cannot see".into());
         }
         let default_token = facts
