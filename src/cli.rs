@@ -79,6 +79,13 @@ pub struct RunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Fetch the action.yml of actions ghfix has no metadata for, at the ref used, through the
+    /// GitHub API (token from GH_TOKEN or GITHUB_TOKEN; cached in ~/.cache/ghfix).
+    #[arg(long)]
+    pub online: bool,
+    /// The GitHub API root for --online (GitHub Enterprise Server: https://HOST/api/v3).
+    #[arg(long, value_name = "URL", default_value = crate::rules::online::DEFAULT_API)]
+    pub api_url: String,
 }
 
 /// Arguments of `ghfix apply`.

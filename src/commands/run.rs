@@ -13,6 +13,7 @@ use crate::cst::Document;
 use crate::files::{self, Target};
 use crate::report::{diff, findings};
 use crate::rules::engine::{Engine, Finding};
+use crate::rules::online::Fetcher;
 use crate::rules::permissions::{repo_root, Repo};
 use crate::rules::schema::Safety;
 
@@ -148,7 +149,7 @@ fn load_engine(dir: Option<&Path>) -> Result<Engine, u8> {
 }
 
 fn run(args: &RunArgs, fix: Option<bool>) -> Result<(Engine, Vec<FileResult>), u8> {
-    let engine = load_engine(args.rules_dir.as_deref())?;
+    let mut engine = load_engine(args.rules_dir.as_deref())?;
     if let Some(unknown) = args
         .rules
         .iter()
@@ -164,6 +165,18 @@ fn run(args: &RunArgs, fix: Option<bool>) -> Result<(Engine, Vec<FileResult>), u
         );
         return Err(EXIT_INPUT);
     }
+    if args.online {
+        let texts: Vec<String> = found
+            .files
+            .iter()
+            .filter_map(|f| std::fs::read_to_string(&f.real).ok())
+            .collect();
+        let fetcher = Fetcher::new(&args.api_url);
+        for warning in fetcher.learn(&mut engine.kb, texts.iter().map(String::as_str)) {
+            eprintln!("ghfix: warning: --online: {warning}");
+        }
+    }
+    let engine = engine;
     let mut results: Vec<FileResult> = found
         .files
         .par_iter()

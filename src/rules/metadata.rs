@@ -55,7 +55,8 @@ fn walk(root: &Path, at: &Path, out: &mut BTreeMap<String, BTreeMap<String, Inde
 }
 
 /// The mismatches between the knowledge base and the metadata in `meta` (one line each, naming
-/// the action, the version and what differs). Entries for actions `meta` lacks are not checked.
+/// the action, the version and what differs). Entries for actions `meta` lacks, or holds only
+/// at HEAD while the entry names majors, are not checked.
 pub fn mismatches(
     kb: &Knowledge,
     meta: &BTreeMap<String, BTreeMap<String, IndexRecord>>,
@@ -79,7 +80,9 @@ pub fn mismatches(
                 _ => true,
             })
             .collect();
-        if held.is_empty() {
+        // Metadata of HEAD only (a stored copy without tags) cannot speak for a major version.
+        let tagged = versions.keys().any(|v| v != "head");
+        if held.is_empty() && tagged {
             out.push(format!(
                 "{key}: none of the entry's majors is stored ({})",
                 versions.keys().cloned().collect::<Vec<_>>().join(", ")
@@ -100,7 +103,9 @@ pub fn mismatches(
                                 "{at}: input `{input}` defaults to github.token, the entry says `{}`",
                                 t.default
                             ));
-                        } else if !defaults && t.default == "github.token" {
+                        } else if !defaults && t.default == "github.token" && !record.reads_token {
+                            // (An action whose `runs:` hands itself github.token when the input
+                            // is empty defaults to it all the same.)
                             out.push(format!(
                                 "{at}: input `{input}` does not default to github.token"
                             ));
@@ -136,9 +141,27 @@ pub fn mismatches(
     out
 }
 
-/// The text of `rules/knowledge/action-index.yml` for the metadata under `dir` (`SOURCES.tsv`
-/// there names the commit each action was read at).
-pub fn index_text(dir: &Path) -> String {
+/// How the shipped index of `../shared/actions-meta` is made (the header of `action-index.yml`).
+pub const SHARED_INDEX: &str = "\
+# Token-related metadata of the actions in shared/actions-meta (action.yml at HEAD and at the
+# newest tag of each stored major version). Generated; do not edit:
+#   cargo run --example action_index -- ../shared/actions-meta > rules/knowledge/action-index.yml
+";
+
+/// How the shipped index of actions read from their own repositories is made (the header of
+/// `action-index-fetched.yml`); actions the shared index holds are left out of it.
+pub const FETCHED_INDEX: &str = "\
+# Token-related metadata of the most used actions that shared/actions-meta lacks, read from each
+# action's own repository (action.yml at HEAD and at the newest tag of its three latest majors).
+# Generated; do not edit:
+#   scripts/action-meta.sh scripts/action-meta.list /tmp/action-meta
+#   cargo run --example action_index -- --fetched /tmp/action-meta > rules/knowledge/action-index-fetched.yml
+";
+
+/// The text of an index file for the metadata under `dir` (`SOURCES.tsv` there names the commit
+/// each action was read at), starting with `header` (how it was made); actions in `skip` are
+/// left out.
+pub fn index_text(dir: &Path, header: &str, skip: &dyn Fn(&str) -> bool) -> String {
     let commits: BTreeMap<String, String> = std::fs::read_to_string(dir.join("SOURCES.tsv"))
         .unwrap_or_default()
         .lines()
@@ -151,15 +174,16 @@ pub fn index_text(dir: &Path) -> String {
             ))
         })
         .collect();
-    let mut out = String::from(
-        "# Token-related metadata of the actions in shared/actions-meta (action.yml at HEAD and at the\n\
-         # newest tag of each stored major version). Generated; do not edit:\n\
-         #   cargo run --example action_index -- ../shared/actions-meta > rules/knowledge/action-index.yml\n\
+    let mut out = format!(
+        "{header}\
          # token-inputs: inputs whose default is the job's token; reads-token: the runs: section refers\n\
          # to the token; uses: actions a composite action runs. `all` when every version agrees.\n\
          actions:\n",
     );
     for (name, versions) in read_meta(dir) {
+        if skip(&name) {
+            continue;
+        }
         let versions: BTreeMap<String, IndexRecord> = versions
             .into_iter()
             .map(|(v, r)| (v, r.indexed()))

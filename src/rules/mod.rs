@@ -4,6 +4,7 @@ pub mod engine;
 pub mod knowledge;
 pub mod load;
 pub mod metadata;
+pub mod online;
 pub mod permissions;
 pub mod schema;
 pub mod shell;

@@ -313,7 +313,7 @@ static API_URL: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 static REPO_PREFIX: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^/?repos/[^/\s]+/[^/\s]+/?").expect("valid regex"));
+    LazyLock::new(|| Regex::new(r"^/?repos/([^/\s]+)(?:/([^/\s]+))?/?").expect("valid regex"));
 static REST_CALL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\bgithub\.(?:rest\.)?([a-zA-Z]+)\.([a-zA-Z]+)\s*\(").expect("valid regex")
 });
@@ -347,6 +347,17 @@ struct JobState {
     ghcr_login: bool,
     /// actions/setup-dotnet configured GitHub Packages as a NuGet source with GITHUB_TOKEN.
     nuget_github: bool,
+    /// The events that start the workflow; `None` when a caller decides (`workflow_call`).
+    triggers: Option<Vec<String>>,
+}
+
+/// `contents: write, issues: write`.
+fn scopes_text(permissions: &BTreeMap<String, Level>) -> String {
+    permissions
+        .iter()
+        .map(|(s, l)| format!("{s}: {}", l.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn condition_holds(condition: &Option<Condition>, with: &[(String, String)]) -> bool {
@@ -401,7 +412,10 @@ impl<'a> Context<'a> {
                 needs.add("packages", Level::Read, format!("pull {image}"));
             }
         }
-        let mut state = JobState::default();
+        let mut state = JobState {
+            triggers: (!wf.reusable && !wf.is_action).then(|| wf.triggers.clone()),
+            ..JobState::default()
+        };
         for step in &job.steps {
             self.step(&[&wf.env, &job.env], step, &mut state, &mut needs, 0);
         }
@@ -635,7 +649,7 @@ impl<'a> Context<'a> {
                 if !condition_holds(&need.condition, &step.with) {
                     continue;
                 }
-                let counts = match need.via {
+                let mut counts = match need.via {
                     Via::Token => uses_job_token,
                     // Packages are reached with GITHUB_TOKEN only through a registry login with it.
                     Via::Job if need.permissions.contains_key("packages") => {
@@ -643,6 +657,20 @@ impl<'a> Context<'a> {
                     }
                     Via::Job => true,
                 };
+                if counts && !need.events.is_empty() {
+                    match &state.triggers {
+                        Some(on) => counts = on.iter().any(|e| need.events.contains(e)),
+                        None => {
+                            needs.unknown.push(format!(
+                                "step `{label}` runs `{name}`, which needs {} on {} events, and \
+                                 the caller decides the event",
+                                scopes_text(&need.permissions),
+                                need.events.join(" or ")
+                            ));
+                            continue;
+                        }
+                    }
+                }
                 if counts && need.unknown.is_some() {
                     needs.unknown.push(format!(
                         "step `{label}` runs `{name}`: {}",
@@ -691,11 +719,12 @@ impl<'a> Context<'a> {
         state: &mut JobState,
         needs: &mut Needs,
     ) -> Option<Result<(), String>> {
-        let entry = self.kb.indexed(uses)?;
-        let major = self.major(uses);
-        let record = match entry.record(major) {
-            Ok(r) => r,
-            Err(why) => return Some(Err(format!("ghfix does not know it, and {why}"))),
+        let record = match self.kb.online.get(&uses.to_lowercase()) {
+            Some(fetched) => fetched,
+            None => match self.kb.indexed(uses)?.record(self.major(uses)) {
+                Ok(r) => r,
+                Err(why) => return Some(Err(format!("ghfix does not know it, and {why}"))),
+            },
         };
         let name = uses.split('@').next().unwrap_or(uses);
         if given {
@@ -751,7 +780,7 @@ impl<'a> Context<'a> {
         if facts
             .needs
             .iter()
-            .any(|n| n.condition.is_some() || n.may || n.unknown.is_some())
+            .any(|n| n.condition.is_some() || n.may || n.unknown.is_some() || !n.events.is_empty())
         {
             return Err("what it needs depends on inputs ghfix cannot see".into());
         }
@@ -1170,12 +1199,12 @@ impl<'a> Context<'a> {
                 "GET".into()
             }
         });
-        let level = if method == "GET" || method == "HEAD" {
+        let by_method = if method == "GET" || method == "HEAD" {
             Level::Read
         } else {
             Level::Write
         };
-        let rest = REPO_PREFIX.replace(&endpoint, "").to_string();
+        let rest = self.repo_relative(&endpoint);
         if rest == endpoint {
             needs.unknown.push(format!(
                 "step `{label}` calls `{}`, outside the repository's endpoints",
@@ -1183,14 +1212,20 @@ impl<'a> Context<'a> {
             ));
             return;
         }
+        let rest = rest
+            .split(['?', '#'])
+            .next()
+            .unwrap_or_default()
+            .to_string();
         match self.kb.endpoint_scope(&rest, &method) {
-            Some("none") => {}
-            Some("impossible") => needs.unknown.push(format!(
+            Some(("none", _)) => {}
+            Some(("impossible", _)) => needs.unknown.push(format!(
                 "step `{label}` calls `{method} {}`, which needs rights the GITHUB_TOKEN cannot be \
                  given",
                 clip(&rest)
             )),
-            Some(scope) => {
+            Some((scope, level)) => {
+                let level = level.unwrap_or(by_method);
                 needs.add(scope, level, format!("{label}: {method} {}", clip(&rest)));
                 if scope == "contents" && rest.starts_with("dispatches") {
                     needs.events.insert("repository_dispatch".into());
@@ -1202,6 +1237,27 @@ impl<'a> Context<'a> {
                 clip(&rest)
             )),
         }
+    }
+}
+
+impl Context<'_> {
+    /// An endpoint's path after `repos/{owner}/{repo}/`, or the endpoint itself when it is not a
+    /// repository's. A variable or expression standing for both owner and name
+    /// (`repos/$GITHUB_REPOSITORY/issues`) is one segment when a resource of the REST map follows.
+    fn repo_relative(&self, endpoint: &str) -> String {
+        let Some(c) = REPO_PREFIX.captures(endpoint) else {
+            return endpoint.to_string();
+        };
+        let first = &c[1];
+        let second = c.get(2).map_or("", |m| m.as_str());
+        let whole_repo = (first.starts_with('$') || first.starts_with('{'))
+            && first != "{owner}"
+            && self.kb.is_rest_resource(second);
+        if whole_repo {
+            let at = c.get(2).map_or(endpoint.len(), |m| m.start());
+            return endpoint[at..].to_string();
+        }
+        endpoint[c.get(0).map_or(0, |m| m.end())..].to_string()
     }
 }
 
@@ -1427,6 +1483,36 @@ mod tests {
         ];
         for (script, want) in cases {
             assert_eq!(ctx.unreadable(script).as_deref(), want, "{script}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod endpoint_tests {
+    use super::*;
+
+    #[test]
+    fn a_variable_naming_the_whole_repository_is_one_segment() {
+        let kb = Knowledge::embedded().unwrap();
+        let repo = Repo::default();
+        let ctx = Context::new(&kb, &repo, "");
+        let cases = [
+            ("repos/o/r/issues/5/comments", "issues/5/comments"),
+            ("/repos/{owner}/{repo}/pulls/3", "pulls/3"),
+            (
+                "repos/$GITHUB_REPOSITORY/issues/$N/comments",
+                "issues/$N/comments",
+            ),
+            (
+                "repos/${GITHUB_REPOSITORY}/pulls/$PR/merge",
+                "pulls/$PR/merge",
+            ),
+            ("repos/$OWNER/$NAME/releases", "releases"),
+            ("repos/o/r", ""),
+            ("user/repos", "user/repos"),
+        ];
+        for (endpoint, want) in cases {
+            assert_eq!(ctx.repo_relative(endpoint), want, "{endpoint}");
         }
     }
 }

@@ -1,0 +1,247 @@
+//! `--online`: the `action.yml` of an action the shipped index lacks, fetched at the exact ref a
+//! workflow uses through the GitHub REST API (`GET /repos/{owner}/{repo}/contents/{path}`),
+//! authenticated with `GH_TOKEN` or `GITHUB_TOKEN` when set, and cached on disk
+//! (`$GHFIX_CACHE_DIR`, else `$XDG_CACHE_HOME/ghfix`, else `~/.cache/ghfix`). Offline is the
+//! default; a fetch that fails leaves the action unknown, as offline, with a warning.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+use std::time::{Duration, SystemTime};
+
+use regex::Regex;
+
+use crate::rules::knowledge::{major_of, IndexRecord, Knowledge};
+
+/// GitHub's API root, unless `--api-url` says otherwise (GitHub Enterprise Server, tests).
+pub const DEFAULT_API: &str = "https://api.github.com";
+
+/// How long a metadata file fetched for a movable ref (a tag or branch) is trusted; a commit
+/// SHA's never changes.
+const MOVABLE_REF_TTL: Duration = Duration::from_secs(24 * 3600);
+
+static USES: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?m)^[\s-]*uses:\s*["']?([A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[A-Za-z0-9_./-]+)"#)
+        .expect("valid regex")
+});
+
+/// Fetches action metadata through the GitHub API, with a disk cache.
+pub struct Fetcher {
+    api: String,
+    token: Option<String>,
+    cache: PathBuf,
+    agent: ureq::Agent,
+}
+
+impl Fetcher {
+    /// A fetcher for `api` (no trailing slash needed), token and cache from the environment.
+    pub fn new(api: &str) -> Fetcher {
+        let token = ["GH_TOKEN", "GITHUB_TOKEN"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|t| !t.is_empty()));
+        let cache = std::env::var_os("GHFIX_CACHE_DIR")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("ghfix")))
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/ghfix")))
+            .unwrap_or_else(|| std::env::temp_dir().join("ghfix-cache"));
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(20)))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Fetcher {
+            api: api.trim_end_matches('/').to_string(),
+            token,
+            cache,
+            agent,
+        }
+    }
+
+    /// Adds to `kb` the metadata of every remote action used in `texts` that neither the
+    /// knowledge base nor the index knows; returns one warning per action that could not be had.
+    pub fn learn<'a>(
+        &self,
+        kb: &mut Knowledge,
+        texts: impl Iterator<Item = &'a str>,
+    ) -> Vec<String> {
+        let mut wanted = BTreeSet::new();
+        for text in texts {
+            for c in USES.captures_iter(text) {
+                let uses = &c[1];
+                let name = uses.split('@').next().unwrap_or(uses);
+                let major = major_of(uses, None);
+                if name.contains("/.github/workflows/")
+                    || kb.action(uses, major).is_some()
+                    || kb.indexed(uses).is_some_and(|e| e.record(major).is_ok())
+                {
+                    continue;
+                }
+                wanted.insert(uses.to_string());
+            }
+        }
+        let mut warnings = Vec::new();
+        for uses in wanted {
+            match self.action_yml(&uses) {
+                Ok(Some(text)) => match IndexRecord::read(&text) {
+                    Some(record) => kb.learn(&uses, record),
+                    None => warnings.push(format!("{uses}: its action.yml does not parse")),
+                },
+                Ok(None) => warnings.push(format!("{uses}: no action.yml at that ref")),
+                Err(why) => warnings.push(format!("{uses}: {why}")),
+            }
+        }
+        warnings
+    }
+
+    /// The text of the `action.yml` (or `action.yaml`) of `owner/repo[/path]@ref`, from the
+    /// cache or the API; `None` when the repository holds neither at that ref.
+    pub fn action_yml(&self, uses: &str) -> Result<Option<String>, String> {
+        let (name, git_ref) = uses.split_once('@').ok_or("no ref")?;
+        let mut parts = name.splitn(3, '/');
+        let (Some(owner), Some(repo)) = (parts.next(), parts.next()) else {
+            return Err("not owner/repo".into());
+        };
+        let sub = parts.next().unwrap_or("").trim_end_matches('/');
+        let cached = self.cache_path(owner, repo, sub, git_ref)?;
+        if let Some(text) = fresh(&cached, git_ref) {
+            return Ok(Some(text));
+        }
+        for file in ["action.yml", "action.yaml"] {
+            let path = if sub.is_empty() {
+                file.to_string()
+            } else {
+                format!("{sub}/{file}")
+            };
+            let url = format!(
+                "{}/repos/{owner}/{repo}/contents/{path}?ref={}",
+                self.api,
+                encode(git_ref)
+            );
+            let mut request = self
+                .agent
+                .get(&url)
+                .header("Accept", "application/vnd.github.raw")
+                .header("User-Agent", concat!("ghfix/", env!("CARGO_PKG_VERSION")))
+                .header("X-GitHub-Api-Version", "2022-11-28");
+            if let Some(token) = &self.token {
+                request = request.header("Authorization", &format!("Bearer {token}"));
+            }
+            let mut response = request.call().map_err(|e| format!("GET {url}: {e}"))?;
+            let status = response.status().as_u16();
+            if status == 404 {
+                continue;
+            }
+            let body = response
+                .body_mut()
+                .with_config()
+                .limit(1 << 20)
+                .read_to_string()
+                .map_err(|e| format!("GET {url}: {e}"))?;
+            if status != 200 {
+                let message = serde_json::from_str::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v["message"].as_str().map(str::to_string))
+                    .unwrap_or_default();
+                return Err(format!("GET {url}: HTTP {status} {message}").trim().into());
+            }
+            store(&cached, &body);
+            return Ok(Some(body));
+        }
+        Ok(None)
+    }
+
+    /// Where the metadata of one action at one ref is cached; refs and names that could leave
+    /// the cache folder are refused.
+    fn cache_path(
+        &self,
+        owner: &str,
+        repo: &str,
+        sub: &str,
+        git_ref: &str,
+    ) -> Result<PathBuf, String> {
+        let safe_with = |s: &str, extra: &str| {
+            !s.is_empty()
+                && s != "."
+                && s != ".."
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c) || extra.contains(c))
+        };
+        let safe = |s: &str| safe_with(s, "");
+        let subs: Vec<&str> = sub.split('/').filter(|s| !s.is_empty()).collect();
+        if !safe(owner) || !safe(repo) || !subs.iter().all(|s| safe(s)) {
+            return Err("an action name ghfix will not fetch".into());
+        }
+        let file = encode(git_ref);
+        if !safe_with(&file, "%") {
+            return Err("a ref ghfix will not fetch".into());
+        }
+        let mut path = self.cache.join("actions").join(owner).join(repo);
+        for s in subs {
+            path.push(s);
+        }
+        Ok(path.join(format!("{file}.yml")))
+    }
+}
+
+/// The cached text, if present and still trusted for `git_ref`.
+fn fresh(path: &Path, git_ref: &str) -> Option<String> {
+    let meta = std::fs::metadata(path).ok()?;
+    let pinned = git_ref.len() == 40 && git_ref.chars().all(|c| c.is_ascii_hexdigit());
+    let age = meta
+        .modified()
+        .ok()
+        .and_then(|m| SystemTime::now().duration_since(m).ok())
+        .unwrap_or(Duration::MAX);
+    (pinned || age < MOVABLE_REF_TTL)
+        .then(|| std::fs::read_to_string(path).ok())
+        .flatten()
+}
+
+/// Writes a cache file through a temporary file and a rename; a cache that cannot be written
+/// only costs a fetch next time.
+fn store(path: &Path, text: &str) {
+    let Some(dir) = path.parent() else { return };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    if std::fs::write(&tmp, text).is_ok() && std::fs::rename(&tmp, path).is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+}
+
+/// A ref as one URL query value and one file name (`/` becomes `%2F`).
+fn encode(git_ref: &str) -> String {
+    git_ref.replace('%', "%25").replace('/', "%2F")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_paths_stay_inside_the_cache() {
+        let f = Fetcher {
+            api: DEFAULT_API.into(),
+            token: None,
+            cache: PathBuf::from("/c"),
+            agent: ureq::Agent::new_with_defaults(),
+        };
+        assert_eq!(
+            f.cache_path("o", "r", "sub/dir", "releases/v1").unwrap(),
+            PathBuf::from("/c/actions/o/r/sub/dir/releases%2Fv1.yml")
+        );
+        for (owner, repo, sub, git_ref) in [
+            ("..", "r", "", "v1"),
+            ("o", "r", "a/../../x", "v1"),
+            ("o", "r", "", ".."),
+            ("o", "r", "", "v1\n"),
+            ("o", "r/../..", "", "v1"),
+        ] {
+            assert!(
+                f.cache_path(owner, repo, sub, git_ref).is_err(),
+                "{owner}/{repo}/{sub}@{git_ref}"
+            );
+        }
+    }
+}

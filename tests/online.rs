@@ -1,0 +1,165 @@
+//! `--online` against a local HTTP server standing in for the GitHub API: an action the shipped
+//! index lacks is fetched at the exact ref used (authenticated with GH_TOKEN), its metadata
+//! decides the job, the answer is cached on disk and used without the server; a failed fetch is
+//! a warning, and the job stays as offline.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+const WORKFLOW: &str = "\
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: acme-corp/setup-frob@v3
+        with:
+          version: 1.2
+      - run: make
+";
+
+const ACTION_YML: &str = "\
+name: setup frob
+inputs:
+  version:
+    description: which frob
+runs:
+  using: node20
+  main: dist/index.js
+";
+
+/// Serves `body` for the action.yml of acme-corp/setup-frob at ref v3 (404 for anything else),
+/// recording each request line and its Authorization header.
+fn serve(body: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            reader.read_line(&mut request).unwrap();
+            let mut auth = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+                    break;
+                }
+                if line.to_lowercase().starts_with("authorization:") {
+                    auth = line.trim().to_string();
+                }
+            }
+            log.lock()
+                .unwrap()
+                .push(format!("{} | {auth}", request.trim()));
+            let found =
+                request.starts_with("GET /repos/acme-corp/setup-frob/contents/action.yml?ref=v3 ");
+            let (status, text) = if found {
+                ("200 OK", body)
+            } else {
+                ("404 Not Found", "{\"message\":\"Not Found\"}")
+            };
+            let mut stream = stream;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                text.len()
+            );
+        }
+    });
+    (url, seen)
+}
+
+fn ghfix(dir: &Path, cache: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ghfix"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("GHFIX_CACHE_DIR", cache)
+        .env("GH_TOKEN", "test-token")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let wf = dir.path().join(".github/workflows/ci.yml");
+    std::fs::create_dir_all(wf.parent().unwrap()).unwrap();
+    std::fs::write(wf, WORKFLOW).unwrap();
+    dir
+}
+
+#[test]
+fn online_metadata_decides_an_unknown_action_and_is_cached() {
+    let dir = repo();
+    let cache = tempfile::tempdir().unwrap();
+    let fix = [
+        "apply",
+        "--dry-run",
+        "--rule",
+        "least-privilege-permissions",
+    ];
+
+    // Offline, ghfix has never seen the action: the job is left as it was.
+    let (_, offline, err) = ghfix(dir.path(), cache.path(), &fix);
+    assert!(!offline.contains("+permissions:"), "{offline}");
+    assert!(
+        err.contains("`acme-corp/setup-frob`, which ghfix does not know"),
+        "{err}"
+    );
+
+    // Online, its action.yml shows it cannot see the token: the job gets its block.
+    let (url, seen) = serve(ACTION_YML);
+    let online_args = [&fix[..], &["--online", "--api-url", &url]].concat();
+    let (code, online, err) = ghfix(dir.path(), cache.path(), &online_args);
+    assert_eq!(code, 1, "{online}{err}");
+    assert!(online.contains("+permissions: {}"), "{online}{err}");
+    assert!(!err.contains("warning"), "{err}");
+    let requests = seen.lock().unwrap().clone();
+    assert_eq!(
+        requests,
+        ["GET /repos/acme-corp/setup-frob/contents/action.yml?ref=v3 HTTP/1.1 | authorization: Bearer test-token"]
+    );
+    assert!(cache
+        .path()
+        .join("actions/acme-corp/setup-frob/v3.yml")
+        .is_file());
+
+    // Again, with the server unreachable: the cache answers.
+    let gone = ["--online", "--api-url", "http://127.0.0.1:9"];
+    let (_, cached, err) = ghfix(dir.path(), cache.path(), &[&fix[..], &gone].concat());
+    assert_eq!(cached, online, "{err}");
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
+#[test]
+fn a_failed_fetch_is_a_warning_and_the_job_stays() {
+    let dir = repo();
+    let cache = tempfile::tempdir().unwrap();
+    let (url, _) = serve("not: [valid");
+    // The server answers 404 for a ref it does not hold.
+    std::fs::write(
+        dir.path().join(".github/workflows/ci.yml"),
+        WORKFLOW.replace("@v3", "@v9"),
+    )
+    .unwrap();
+    let (_, out, err) = ghfix(
+        dir.path(),
+        cache.path(),
+        &["apply", "--dry-run", "--online", "--api-url", &url],
+    );
+    assert!(
+        err.contains("warning: --online: acme-corp/setup-frob@v9: no action.yml at that ref"),
+        "{err}"
+    );
+    assert!(!out.contains("+permissions:"), "{out}");
+}
