@@ -127,6 +127,11 @@ pub struct Context<'a> {
     /// The version comments of pinned refs (`uses: a/b@<sha> # v4.1.0`) in the file and the
     /// local actions and workflows read so far, by ref.
     pins: RefCell<BTreeMap<String, String>>,
+    /// Shell scripts of the repository that a step's script runs, found while judging its
+    /// commands: the calling command and the script's text, analysed as part of the step.
+    scripts: RefCell<Vec<(String, String)>>,
+    /// How deep scripts calling scripts are read.
+    script_depth: std::cell::Cell<usize>,
 }
 
 /// The grant a `permissions:` value gives: scope -> level (absent scopes are none).
@@ -392,6 +397,8 @@ impl<'a> Context<'a> {
             kb,
             repo,
             pins: RefCell::new(pins(text)),
+            scripts: RefCell::default(),
+            script_depth: std::cell::Cell::new(0),
         }
     }
 
@@ -977,6 +984,7 @@ impl<'a> Context<'a> {
                     .any(|v| line.contains(&format!("${v}")) || line.contains(&format!("${{{v}}}")))
         };
         // The script is parsed only when the token can reach it.
+        self.scripts.borrow_mut().clear();
         let unreadable = if exposed {
             self.unreadable(script)
         } else {
@@ -1059,6 +1067,25 @@ impl<'a> Context<'a> {
                 "step `{label}` hands the token to a program ghfix cannot read (`{}`)",
                 clip(&line)
             ));
+        }
+        // The repository's scripts it runs, read with the same environment; a token handed over
+        // as an argument becomes `$1` inside, which ghfix does not follow.
+        let called: Vec<(String, String)> = std::mem::take(&mut *self.scripts.borrow_mut());
+        if self.script_depth.get() >= 3 {
+            return;
+        }
+        for (command, text) in called {
+            if command.contains("X") && inline_token || refers_to_token(&command) {
+                needs.unknown.push(format!(
+                    "step `{label}` passes the token to `{}` as an argument",
+                    clip(&command)
+                ));
+                continue;
+            }
+            self.script_depth.set(self.script_depth.get() + 1);
+            let inner = format!("{label} > {}", clip(&command));
+            self.script(&text, &inner, env, token_env, state, needs);
+            self.script_depth.set(self.script_depth.get() - 1);
         }
     }
 
@@ -1144,6 +1171,25 @@ impl<'a> Context<'a> {
             .next()
             .unwrap_or(program)
             .trim_matches(['(', ')', '{', '}', '"', '\'']);
+        // A shell script of the repository (`./scripts/release.sh`, `bash scripts/x.sh`) is read
+        // like the step's own script.
+        let script_word = if matches!(program, "bash" | "sh") {
+            words.get(i + 1).filter(|w| !w.starts_with('-'))
+        } else {
+            words.get(i)
+        };
+        if let Some(text) = script_word.and_then(|w| self.local_script(w)) {
+            if self.script_depth.get() >= 3 {
+                return false;
+            }
+            self.script_depth.set(self.script_depth.get() + 1);
+            let readable = self.unreadable(&text).is_none();
+            self.script_depth.set(self.script_depth.get() - 1);
+            if readable {
+                self.scripts.borrow_mut().push((segment.to_string(), text));
+            }
+            return readable;
+        }
         if matches!(program, "bash" | "sh" | "zsh" | "dash") {
             // `bash -c 'script'`: the script is what runs.
             return words.get(i + 1) == Some(&"-c")
@@ -1152,6 +1198,22 @@ impl<'a> Context<'a> {
                     .is_none();
         }
         program.is_empty() || HARMLESS.contains(&program) || functions.iter().any(|f| f == program)
+    }
+
+    /// The text of the repository's shell script that `word` names (a relative path to a file
+    /// ending in `.sh` or starting with a `sh`/`bash` shebang), if there is one.
+    fn local_script(&self, word: &str) -> Option<String> {
+        let word = word.trim_matches(['"', '\'']);
+        if !word.contains('/') || word.starts_with('/') || word.contains(['$', '`', '*']) {
+            return None;
+        }
+        let text = self.read_local(word)?;
+        let shebang = text.lines().next().unwrap_or("");
+        let shell = shebang.starts_with("#!")
+            && ["/sh", "/bash", "env bash", "env sh"]
+                .iter()
+                .any(|s| shebang.trim_end().ends_with(s) || shebang.contains(&format!("{s} ")));
+        (word.ends_with(".sh") || shell).then_some(text)
     }
 
     /// Maps a `gh api ARGS` or `curl ... URL` call to a scope.
