@@ -33,7 +33,7 @@ fn class(reason: &str) -> (&'static str, String) {
     } else if reason.contains("the token is passed to the local") {
         (
             "token handed to a local JavaScript or Docker action",
-            String::new(),
+            quoted(reason),
         )
     } else if reason.contains("ghfix knows it for") {
         ("action version not covered", quoted(reason))

@@ -364,3 +364,48 @@ fn callees_are_fixed_before_their_callers() {
     let (code, again, _) = ghfix(&["apply", "--dry-run"], dir.path());
     assert_eq!(code, 0, "second run changes something:\n{again}");
 }
+
+/// A repository's own JavaScript action (`uses: ./` in its test workflow) is known by the name
+/// it is published under (the git remote), when its checked-out action.yml has the token facts
+/// the knowledge entry describes; otherwise it stays unknown.
+#[test]
+fn a_repositorys_own_action_is_known_by_its_published_name() {
+    let action = "name: setup\ninputs:\n  token:\n    default: ${{ github.token }}\nruns:\n  using: node24\n  main: dist/index.js\n";
+    let workflow = "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - uses: ./\n        with:\n          python-version: '3.13'\n";
+    let config = "[core]\n\tbare = false\n[remote \"origin\"]\n\turl = git@github.com:actions/setup-python.git\n";
+    let dir = repo(&[
+        ("action.yml", action),
+        (".github/workflows/test.yml", workflow),
+        (".git/config", config),
+    ]);
+    let (code, out, err) = ghfix(&["apply", "--dry-run"], dir.path());
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("+permissions:\n+  contents: read"),
+        "{out}{err}"
+    );
+
+    // Another repository's remote: `./` is an action ghfix does not know.
+    write(
+        &dir.path().join(".git/config"),
+        &config.replace("actions/setup-python", "someone/else"),
+    );
+    let (_, out, err) = ghfix(&["apply", "--dry-run"], dir.path());
+    assert!(!out.contains("+permissions:"), "{out}");
+    assert!(
+        err.contains("the token is passed to the local node24 action `./`"),
+        "{err}"
+    );
+
+    // Its action.yml no longer matches what ghfix knows of the released action.
+    write(&dir.path().join(".git/config"), config);
+    write(
+        &dir.path().join("action.yml"),
+        &action.replace(
+            "runs:",
+            "  api-token:\n    default: ${{ github.token }}\nruns:",
+        ),
+    );
+    let (_, out, _) = ghfix(&["apply", "--dry-run"], dir.path());
+    assert!(!out.contains("+permissions:"), "{out}");
+}

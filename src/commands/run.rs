@@ -105,8 +105,8 @@ fn process(
     };
     result.calls_local = LOCAL_USES.is_match(&text);
     let repo = Repo {
-        root: repo_root(path),
         pending: pending.cloned(),
+        ..Repo::at(repo_root(path))
     };
     let name = path
         .file_name()

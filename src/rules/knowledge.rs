@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 use serde::Deserialize;
 use yaml_rust2::Yaml;
 
@@ -508,6 +508,8 @@ pub struct Knowledge {
     pub index: BTreeMap<String, IndexEntry>,
     /// Metadata fetched with `--online`, by lowercase `owner/repo[/path]@ref`.
     pub online: BTreeMap<String, IndexRecord>,
+    /// Every command pattern in one set (built on first use), to match a line once.
+    command_set: std::sync::OnceLock<Option<RegexSet>>,
 }
 
 /// The knowledge files built into the binary.
@@ -588,6 +590,7 @@ impl Knowledge {
                             .map_err(|e| format!("{name}: bad pattern `{}`: {e}", c.pattern))?,
                     );
                     self.commands.push(c);
+                    self.command_set = std::sync::OnceLock::new();
                 }
             }
             "action-index.yml" | "action-index-fetched.yml" => {
@@ -657,6 +660,25 @@ impl Knowledge {
         major
             .and_then(|m| self.actions.get(&format!("{name}@v{m}")))
             .or_else(|| self.actions.get(name))
+    }
+
+    /// The command entries whose pattern matches `line`, in order.
+    pub fn commands_matching<'k>(&'k self, line: &str) -> Vec<&'k CommandFacts> {
+        let set = self
+            .command_set
+            .get_or_init(|| RegexSet::new(self.commands.iter().map(|c| &c.pattern)).ok());
+        match set {
+            Some(set) => set
+                .matches(line)
+                .iter()
+                .map(|i| &self.commands[i])
+                .collect(),
+            None => self
+                .commands
+                .iter()
+                .filter(|c| c.regex.as_ref().is_some_and(|r| r.is_match(line)))
+                .collect(),
+        }
     }
 
     /// Records the metadata of `uses` (`owner/repo[/path]@ref`) fetched at that ref.

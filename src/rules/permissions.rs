@@ -14,7 +14,9 @@ use std::sync::{Arc, LazyLock};
 use regex::Regex;
 use yaml_rust2::Yaml;
 
-use crate::rules::knowledge::{major_of, Auth, Condition, Knowledge, Level, RestNeed, Via};
+use crate::rules::knowledge::{
+    major_of, Auth, Condition, IndexRecord, Knowledge, Level, Majors, RestNeed, Via,
+};
 use crate::rules::shell;
 use crate::workflow::token::{is_github_token, token_vars};
 use crate::workflow::{Job, Step, Workflow};
@@ -105,16 +107,57 @@ pub struct Repo {
     /// Texts that replace files on disk (by canonical path): the fixes of an earlier pass of the
     /// same run, so that a caller is analysed against its callee as it will be written.
     pub pending: Option<Arc<BTreeMap<PathBuf, String>>>,
+    /// `owner/repo` (lowercase) of the repository on GitHub, from its git remote `origin`: a
+    /// repository's own action (`uses: ./`) is then known by that name.
+    pub slug: Option<String>,
 }
 
 impl Repo {
     /// The repository at `root` (none when `None`), with nothing pending.
     pub fn at(root: Option<PathBuf>) -> Repo {
+        let slug = root.as_deref().and_then(github_slug);
         Repo {
             root,
             pending: None,
+            slug,
         }
     }
+}
+
+/// `owner/repo` (lowercase) of the GitHub remote `origin` in `root/.git/config`.
+pub fn github_slug(root: &FsPath) -> Option<String> {
+    let config = std::fs::read_to_string(root.join(".git/config")).ok()?;
+    let mut origin = false;
+    for line in config.lines().map(str::trim) {
+        if line.starts_with('[') {
+            origin = line == "[remote \"origin\"]";
+            continue;
+        }
+        let Some(url) = line
+            .strip_prefix("url")
+            .map(str::trim_start)
+            .and_then(|r| r.strip_prefix('='))
+            .filter(|_| origin)
+        else {
+            continue;
+        };
+        let url = url.trim();
+        let path = [
+            "https://github.com/",
+            "git@github.com:",
+            "ssh://git@github.com/",
+        ]
+        .iter()
+        .find_map(|p| url.strip_prefix(p))?;
+        let path = path.trim_end_matches('/').trim_end_matches(".git");
+        let mut parts = path.split('/');
+        let (owner, repo) = (parts.next()?, parts.next()?);
+        if parts.next().is_some() || owner.is_empty() || repo.is_empty() {
+            return None;
+        }
+        return Some(format!("{owner}/{repo}").to_lowercase());
+    }
+    None
 }
 
 /// What the analysis may read besides the file: the repository, for local actions and reusable
@@ -540,14 +583,24 @@ impl<'a> Context<'a> {
         if let Some(uses) = &step.uses {
             let passes_token = step.with.iter().any(|(_, v)| is_github_token(v))
                 || !token_vars([step.env.as_slice()]).is_empty();
-            if let Some(local) = uses.strip_prefix("./") {
-                needs.decide(
-                    label,
-                    format!("the local action `{uses}`, read step by step"),
-                );
-                self.composite(local, outer_env, step, state, needs, depth);
-                return;
-            }
+            let own;
+            let uses: &str = match uses.strip_prefix("./") {
+                Some(local) => match self.own_action(local) {
+                    Some(name) => {
+                        own = name;
+                        &own
+                    }
+                    None => {
+                        needs.decide(
+                            label,
+                            format!("the local action `{uses}`, read step by step"),
+                        );
+                        self.composite(local, outer_env, step, state, needs, depth);
+                        return;
+                    }
+                },
+                None => uses,
+            };
             if uses.starts_with("docker://") {
                 // A container step sees the workflow's, job's and step's environment.
                 if passes_token || !token_env.is_empty() {
@@ -1022,12 +1075,7 @@ impl<'a> Context<'a> {
             // The first token-based entry that matches and whose token is the job's, and every
             // matching `auth: job` entry.
             let mut token_based_seen = false;
-            for cmd in self
-                .kb
-                .commands
-                .iter()
-                .filter(|c| c.regex.as_ref().is_some_and(|r| r.is_match(line)))
-            {
+            for cmd in self.kb.commands_matching(line) {
                 if cmd.auth != Auth::Job && token_based_seen {
                     continue;
                 }
@@ -1117,13 +1165,7 @@ impl<'a> Context<'a> {
     fn readable_command(&self, segment: &str, functions: &[String]) -> bool {
         let segment = GH_REPO_FLAG.replace_all(segment, "$1");
         let segment = segment.as_ref();
-        if self
-            .kb
-            .commands
-            .iter()
-            .any(|c| c.regex.as_ref().is_some_and(|r| r.is_match(segment)))
-            || GH_API.is_match(segment)
-        {
+        if !self.kb.commands_matching(segment).is_empty() || GH_API.is_match(segment) {
             return true;
         }
         let words: Vec<&str> = segment.split_whitespace().collect();
@@ -1198,6 +1240,39 @@ impl<'a> Context<'a> {
                     .is_none();
         }
         program.is_empty() || HARMLESS.contains(&program) || functions.iter().any(|f| f == program)
+    }
+
+    /// The name a JavaScript or Docker action of this repository (`./`, `./sub`) is published
+    /// under (`owner/repo[/sub]@vN`), when the knowledge base knows it and the checked-out
+    /// action.yml has the token facts of the major version the entry describes (the action's own
+    /// tests run what will be released). Composite actions are read step by step instead.
+    fn own_action(&self, local: &str) -> Option<String> {
+        let slug = self.repo.slug.as_deref()?;
+        let text = self.read_local(local)?;
+        let here = IndexRecord::read(&text)?;
+        if here.using == "composite" {
+            return None;
+        }
+        let sub = local.trim_matches('/');
+        let name = if sub.is_empty() {
+            slug.to_string()
+        } else {
+            format!("{slug}/{sub}")
+        };
+        let facts = self.kb.action(&name, None)?;
+        let major = match &facts.majors {
+            Some(Majors::Only(list)) => Some(*list.iter().max()?),
+            _ => None,
+        };
+        if let Some(entry) = self.kb.indexed(&name) {
+            if here.indexed() != *entry.record(major).ok()? {
+                return None;
+            }
+        }
+        Some(match major {
+            Some(m) => format!("{name}@v{m}"),
+            None => format!("{name}@HEAD"),
+        })
     }
 
     /// The text of the repository's shell script that `word` names (a relative path to a file

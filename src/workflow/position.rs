@@ -143,7 +143,15 @@ pub fn locate(text: &str, paths: &[Path]) -> Vec<Option<(usize, usize)>> {
         frames: Vec::new(),
         documents: 0,
     };
-    let _ = Parser::new_from_str(body).load(&mut locator, true);
+    // The events one by one, stopping as soon as every path is placed (findings sit mostly at
+    // the top of a file: the rest of it need not be read again).
+    let mut parser = Parser::new_from_str(body);
+    while locator.found.len() < paths.len() {
+        match parser.next_token() {
+            Ok((Event::StreamEnd, _)) | Err(_) => break,
+            Ok((event, mark)) => locator.on_event(event, mark),
+        }
+    }
     (0..paths.len())
         .map(|i| locator.found.get(&i).copied())
         .collect()

@@ -1,6 +1,7 @@
 //! Lays a shared corpus (`workflows/<owner>__<repo>__.github__workflows__<file>`,
 //! `actions/<owner>__<repo>__<path>`) back out as repositories, so that local actions and
-//! reusable workflows resolve as they would in each repository. Shared by the corpus tests and
+//! reusable workflows resolve as they would in each repository, with a `.git/config` naming its
+//! GitHub remote. Shared by the corpus tests and
 //! `examples/measure.rs`.
 
 use std::collections::BTreeMap;
@@ -44,6 +45,17 @@ pub fn lay_out(corpus: &Path, into: &Path) -> BTreeMap<PathBuf, Vec<PathBuf>> {
             if kind == "workflows" {
                 workflows.push(at);
             }
+        }
+    }
+    // Each repository knows its GitHub name, as a clone does (its own action, `uses: ./`, is
+    // then known by that name).
+    for root in repos.keys() {
+        let name = root.file_name().unwrap_or_default().to_string_lossy();
+        if let Some((owner, repo)) = name.split_once("__") {
+            let config =
+                format!("[remote \"origin\"]\n\turl = https://github.com/{owner}/{repo}.git\n");
+            std::fs::create_dir_all(root.join(".git")).expect("create");
+            std::fs::write(root.join(".git/config"), config).expect("write");
         }
     }
     repos.retain(|_, w| !w.is_empty());
