@@ -34,6 +34,15 @@ runs:
 /// Serves `body` for the action.yml of acme-corp/setup-frob at ref v3 (404 for anything else),
 /// recording each request line and its Authorization header.
 fn serve(body: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
+    serve_files(&[(
+        "/repos/acme-corp/setup-frob/contents/action.yml?ref=v3",
+        body,
+    )])
+}
+
+/// Serves each `(path and query, body)`; 404 for anything else.
+fn serve_files(files: &[(&'static str, &'static str)]) -> (String, Arc<Mutex<Vec<String>>>) {
+    let files = files.to_vec();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -56,12 +65,12 @@ fn serve(body: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
             log.lock()
                 .unwrap()
                 .push(format!("{} | {auth}", request.trim()));
-            let found =
-                request.starts_with("GET /repos/acme-corp/setup-frob/contents/action.yml?ref=v3 ");
-            let (status, text) = if found {
-                ("200 OK", body)
-            } else {
-                ("404 Not Found", "{\"message\":\"Not Found\"}")
+            let found = files
+                .iter()
+                .find(|(path, _)| request.starts_with(&format!("GET {path} ")));
+            let (status, text) = match found {
+                Some((_, body)) => ("200 OK", *body),
+                None => ("404 Not Found", "{\"message\":\"Not Found\"}"),
             };
             let mut stream = stream;
             let _ = write!(
@@ -162,4 +171,46 @@ fn a_failed_fetch_is_a_warning_and_the_job_stays() {
         "{err}"
     );
     assert!(!out.contains("+permissions:"), "{out}");
+}
+
+/// A reusable workflow of another repository is fetched at the ref called and analysed: the
+/// caller's job must grant what the callee's jobs declare; what it names by local path is not
+/// followed (the job stays as it was).
+#[test]
+fn a_remote_reusable_workflow_is_analysed_online() {
+    let dir = tempfile::tempdir().unwrap();
+    let wf = dir.path().join(".github/workflows/release.yml");
+    std::fs::create_dir_all(wf.parent().unwrap()).unwrap();
+    std::fs::write(
+        &wf,
+        "on: push\njobs:\n  release:\n    uses: acme-corp/workflows/.github/workflows/release.yml@v1\n  local:\n    uses: acme-corp/workflows/.github/workflows/local.yml@v1\n",
+    )
+    .unwrap();
+    let callee = "on: workflow_call\njobs:\n  publish:\n    runs-on: ubuntu-latest\n    permissions:\n      contents: write\n    steps:\n      - run: gh release create v1\n";
+    let local = "on: workflow_call\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ./.github/actions/build\n        with:\n          token: ${{ github.token }}\n";
+    let (url, _) = serve_files(&[
+        (
+            "/repos/acme-corp/workflows/contents/.github/workflows/release.yml?ref=v1",
+            callee,
+        ),
+        (
+            "/repos/acme-corp/workflows/contents/.github/workflows/local.yml?ref=v1",
+            local,
+        ),
+    ]);
+    let cache = tempfile::tempdir().unwrap();
+    let (_, out, err) = ghfix(
+        dir.path(),
+        cache.path(),
+        &["apply", "--dry-run", "--online", "--api-url", &url],
+    );
+    assert!(
+        out.contains("+    permissions:\n+      contents: write # declared by job `publish`"),
+        "{out}{err}"
+    );
+    assert!(err.contains("cannot read the local action"), "{err}");
+    assert!(cache
+        .path()
+        .join("workflows/acme-corp/workflows/.github/workflows/release.yml/v1.yml")
+        .is_file());
 }

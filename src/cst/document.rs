@@ -253,17 +253,18 @@ impl Document {
     /// Replaces several ranges (ordered back to front, not overlapping) and re-parses once.
     pub fn splice_all(&mut self, splices: &[(std::ops::Range<usize>, String)]) {
         for (range, replacement) in splices {
+            // One scan to the start; the ends follow from the text in between.
             let start_position = point(&self.text, range.start);
-            let old_end_position = point(&self.text, range.end);
+            let old_end_position = advance(start_position, &self.text[range.clone()]);
+            let new_end_position = advance(start_position, replacement);
             self.text.replace_range(range.clone(), replacement);
-            let new_end = range.start + replacement.len();
             self.tree.edit(&InputEdit {
                 start_byte: range.start,
                 old_end_byte: range.end,
-                new_end_byte: new_end,
+                new_end_byte: range.start + replacement.len(),
                 start_position,
                 old_end_position,
-                new_end_position: point(&self.text, new_end),
+                new_end_position,
             });
         }
         self.tree = ts_parse(&self.text, Some(&self.tree));
@@ -533,6 +534,20 @@ pub fn line_col(text: &str, byte: usize) -> (usize, usize) {
         .count()
         + 1;
     (line, col)
+}
+
+/// The point after `text` when it starts at `from`.
+fn advance(from: Point, text: &str) -> Point {
+    match text.rfind('\n') {
+        Some(last) => Point {
+            row: from.row + text.bytes().filter(|b| *b == b'\n').count(),
+            column: text.len() - last - 1,
+        },
+        None => Point {
+            row: from.row,
+            column: from.column + text.len(),
+        },
+    }
 }
 
 fn point(text: &str, byte: usize) -> Point {

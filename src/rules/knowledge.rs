@@ -508,6 +508,8 @@ pub struct Knowledge {
     pub index: BTreeMap<String, IndexEntry>,
     /// Metadata fetched with `--online`, by lowercase `owner/repo[/path]@ref`.
     pub online: BTreeMap<String, IndexRecord>,
+    /// Reusable workflows of other repositories fetched with `--online`, by lowercase `uses:`.
+    pub remote_workflows: BTreeMap<String, String>,
     /// Every command pattern in one set (built on first use), to match a line once.
     command_set: std::sync::OnceLock<Option<RegexSet>>,
 }
@@ -684,6 +686,11 @@ impl Knowledge {
     /// Records the metadata of `uses` (`owner/repo[/path]@ref`) fetched at that ref.
     pub fn learn(&mut self, uses: &str, record: IndexRecord) {
         self.online.insert(uses.to_lowercase(), record.indexed());
+    }
+
+    /// Records the text of the reusable workflow `uses` names (`owner/repo/.github/workflows/F@ref`).
+    pub fn learn_workflow(&mut self, uses: &str, text: String) {
+        self.remote_workflows.insert(uses.to_lowercase(), text);
     }
 
     /// The metadata index entry for `uses:` text (case-insensitive, ref ignored).

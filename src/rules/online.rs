@@ -1,5 +1,6 @@
-//! `--online`: the `action.yml` of an action the shipped index lacks, fetched at the exact ref a
-//! workflow uses through the GitHub REST API (`GET /repos/{owner}/{repo}/contents/{path}`),
+//! `--online`: the `action.yml` of an action the shipped index lacks, and the file of a reusable
+//! workflow of another repository, fetched at the exact ref a workflow uses through the GitHub
+//! REST API (`GET /repos/{owner}/{repo}/contents/{path}`),
 //! authenticated with `GH_TOKEN` or `GITHUB_TOKEN` when set, and cached on disk
 //! (`$GHFIX_CACHE_DIR`, else `$XDG_CACHE_HOME/ghfix`, else `~/.cache/ghfix`). Offline is the
 //! default; a fetch that fails leaves the action unknown, as offline, with a warning.
@@ -58,7 +59,8 @@ impl Fetcher {
     }
 
     /// Adds to `kb` the metadata of every remote action used in `texts` that neither the
-    /// knowledge base nor the index knows; returns one warning per action that could not be had.
+    /// knowledge base nor the index knows, and the text of every reusable workflow of another
+    /// repository they call; returns one warning per file that could not be had.
     pub fn learn<'a>(
         &self,
         kb: &mut Knowledge,
@@ -68,11 +70,11 @@ impl Fetcher {
         for text in texts {
             for c in USES.captures_iter(text) {
                 let uses = &c[1];
-                let name = uses.split('@').next().unwrap_or(uses);
                 let major = major_of(uses, None);
-                if name.contains("/.github/workflows/")
-                    || kb.action(uses, major).is_some()
-                    || kb.indexed(uses).is_some_and(|e| e.record(major).is_ok())
+                let workflow = uses.contains("/.github/workflows/");
+                if !workflow
+                    && (kb.action(uses, major).is_some()
+                        || kb.indexed(uses).is_some_and(|e| e.record(major).is_ok()))
                 {
                     continue;
                 }
@@ -81,11 +83,16 @@ impl Fetcher {
         }
         let mut warnings = Vec::new();
         for uses in wanted {
-            match self.action_yml(&uses) {
+            let workflow = uses.contains("/.github/workflows/");
+            match self.fetch(&uses) {
+                Ok(Some(text)) if workflow => kb.learn_workflow(&uses, text),
                 Ok(Some(text)) => match IndexRecord::read(&text) {
                     Some(record) => kb.learn(&uses, record),
                     None => warnings.push(format!("{uses}: its action.yml does not parse")),
                 },
+                Ok(None) if workflow => {
+                    warnings.push(format!("{uses}: no such workflow at that ref"))
+                }
                 Ok(None) => warnings.push(format!("{uses}: no action.yml at that ref")),
                 Err(why) => warnings.push(format!("{uses}: {why}")),
             }
@@ -93,25 +100,42 @@ impl Fetcher {
         warnings
     }
 
-    /// The text of the `action.yml` (or `action.yaml`) of `owner/repo[/path]@ref`, from the
-    /// cache or the API; `None` when the repository holds neither at that ref.
-    pub fn action_yml(&self, uses: &str) -> Result<Option<String>, String> {
+    /// The text of what `uses` names: the `action.yml` (or `action.yaml`) of
+    /// `owner/repo[/path]@ref`, or the workflow file of `owner/repo/.github/workflows/F@ref`,
+    /// from the cache or the API; `None` when the repository holds none at that ref.
+    pub fn fetch(&self, uses: &str) -> Result<Option<String>, String> {
         let (name, git_ref) = uses.split_once('@').ok_or("no ref")?;
         let mut parts = name.splitn(3, '/');
         let (Some(owner), Some(repo)) = (parts.next(), parts.next()) else {
             return Err("not owner/repo".into());
         };
         let sub = parts.next().unwrap_or("").trim_end_matches('/');
-        let cached = self.cache_path(owner, repo, sub, git_ref)?;
+        let workflow = sub.starts_with(".github/workflows/");
+        let cached = self.cache_path(
+            if workflow { "workflows" } else { "actions" },
+            owner,
+            repo,
+            sub,
+            git_ref,
+        )?;
         if let Some(text) = fresh(&cached, git_ref) {
             return Ok(Some(text));
         }
-        for file in ["action.yml", "action.yaml"] {
-            let path = if sub.is_empty() {
-                file.to_string()
-            } else {
-                format!("{sub}/{file}")
-            };
+        let files: Vec<String> = if workflow {
+            vec![sub.to_string()]
+        } else {
+            ["action.yml", "action.yaml"]
+                .iter()
+                .map(|f| {
+                    if sub.is_empty() {
+                        f.to_string()
+                    } else {
+                        format!("{sub}/{f}")
+                    }
+                })
+                .collect()
+        };
+        for path in files {
             let url = format!(
                 "{}/repos/{owner}/{repo}/contents/{path}?ref={}",
                 self.api,
@@ -150,10 +174,11 @@ impl Fetcher {
         Ok(None)
     }
 
-    /// Where the metadata of one action at one ref is cached; refs and names that could leave
-    /// the cache folder are refused.
+    /// Where one file of `kind` (`actions`, `workflows`) at one ref is cached; refs and names
+    /// that could leave the cache folder are refused.
     fn cache_path(
         &self,
+        kind: &str,
         owner: &str,
         repo: &str,
         sub: &str,
@@ -175,7 +200,7 @@ impl Fetcher {
         if !safe_with(&file, "%") {
             return Err("a ref ghfix will not fetch".into());
         }
-        let mut path = self.cache.join("actions").join(owner).join(repo);
+        let mut path = self.cache.join(kind).join(owner).join(repo);
         for s in subs {
             path.push(s);
         }
@@ -228,7 +253,8 @@ mod tests {
             agent: ureq::Agent::new_with_defaults(),
         };
         assert_eq!(
-            f.cache_path("o", "r", "sub/dir", "releases/v1").unwrap(),
+            f.cache_path("actions", "o", "r", "sub/dir", "releases/v1")
+                .unwrap(),
             PathBuf::from("/c/actions/o/r/sub/dir/releases%2Fv1.yml")
         );
         for (owner, repo, sub, git_ref) in [
@@ -239,7 +265,7 @@ mod tests {
             ("o", "r/../..", "", "v1"),
         ] {
             assert!(
-                f.cache_path(owner, repo, sub, git_ref).is_err(),
+                f.cache_path("actions", owner, repo, sub, git_ref).is_err(),
                 "{owner}/{repo}/{sub}@{git_ref}"
             );
         }

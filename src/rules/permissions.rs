@@ -473,22 +473,47 @@ impl<'a> Context<'a> {
     }
 
     fn reusable_call(&self, uses: &str, needs: &mut Needs, depth: usize) {
-        let Some(local) = uses.strip_prefix("./") else {
-            needs
-                .unknown
-                .push(format!("calls the remote reusable workflow `{uses}`"));
-            return;
-        };
         if depth > 4 {
             needs
                 .unknown
                 .push(format!("reusable workflows nest too deep at `{uses}`"));
             return;
         }
+        let Some(local) = uses.strip_prefix("./") else {
+            self.remote_call(uses, needs, depth);
+            return;
+        };
         let Some(doc) = self.load_local(local, "reusable workflow", needs) else {
             return;
         };
-        let callee = Workflow::from_yaml(&doc);
+        self.callee(&doc, uses, needs, depth);
+    }
+
+    /// A reusable workflow of another repository, when `--online` fetched it: analysed like a
+    /// local one, except that what it names by local path (`./...`) is not followed.
+    fn remote_call(&self, uses: &str, needs: &mut Needs, depth: usize) {
+        let Some(text) = self.kb.remote_workflows.get(&uses.to_lowercase()) else {
+            needs
+                .unknown
+                .push(format!("calls the remote reusable workflow `{uses}`"));
+            return;
+        };
+        let Some(doc) = crate::cst::load::load_text(text)
+            .ok()
+            .and_then(|mut d| (!d.is_empty()).then(|| d.swap_remove(0)))
+        else {
+            needs.unknown.push(format!(
+                "the remote reusable workflow `{uses}` is not valid YAML"
+            ));
+            return;
+        };
+        let elsewhere = Repo::default();
+        Context::new(self.kb, &elsewhere, text).callee(&doc, uses, needs, depth);
+    }
+
+    /// What a job calling the reusable workflow `doc` (named `uses`) must grant.
+    fn callee(&self, doc: &Yaml, uses: &str, needs: &mut Needs, depth: usize) {
+        let callee = Workflow::from_yaml(doc);
         for job in &callee.jobs {
             // A callee job's own block (or the callee's top-level block) is what it will ask
             // for; the caller must grant at least that.
