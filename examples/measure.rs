@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use ghfix::rules::knowledge::Knowledge;
+use ghfix::rules::knowledge::{Knowledge, Level};
 use ghfix::rules::permissions::{Context, Repo};
 use ghfix::workflow::Workflow;
 
@@ -83,6 +83,11 @@ fn main() {
     let mut details: BTreeMap<(&str, String), usize> = BTreeMap::new();
     let mut granted: BTreeMap<String, usize> = BTreeMap::new();
     let mut notes = 0usize;
+    // Jobs whose maintainers wrote their own block (and whose runs pass): scopes ghfix would
+    // grant beyond it (an estimate of surplus), and scopes it grants beyond ghfix's answer.
+    let (mut compared, mut compared_scopes) = (0usize, 0usize);
+    let mut beyond_maintainers: BTreeMap<String, usize> = BTreeMap::new();
+    let mut maintainers_surplus: BTreeMap<String, usize> = BTreeMap::new();
     for (root, workflows) in &repos {
         let repo = Repo::at(Some(root.clone()));
         for wf_path in workflows {
@@ -106,6 +111,35 @@ fn main() {
                         *granted
                             .entry(format!("{scope}: {}", grant.level.as_str()))
                             .or_default() += 1;
+                    }
+                    if let Some(block) = &job.permissions {
+                        let declared = ghfix::rules::permissions::granted(block);
+                        compared += 1;
+                        let met = needs.against(&declared);
+                        for (scope, grant) in &met {
+                            compared_scopes += 1;
+                            let have = declared.get(scope).copied().unwrap_or(Level::None);
+                            if grant.level > have {
+                                let key = format!("{scope}: {}", grant.level.as_str());
+                                *beyond_maintainers.entry(key.clone()).or_default() += 1;
+                                if show.as_deref() == Some("surplus") {
+                                    println!(
+                                        "  {}: job `{}` {key} ({}) beyond the maintainers' block",
+                                        wf_path.display(),
+                                        job.id,
+                                        grant.reasons.join("; ")
+                                    );
+                                }
+                            }
+                        }
+                        for (scope, level) in &declared {
+                            let need = met.get(scope).map_or(Level::None, |g| g.level);
+                            if *level > need {
+                                *maintainers_surplus
+                                    .entry(format!("{scope}: {}", level.as_str()))
+                                    .or_default() += 1;
+                            }
+                        }
                     }
                     continue;
                 }
@@ -149,6 +183,21 @@ fn main() {
         "scopes granted to analysed jobs: {total}; notes (possible uses, not granted): {notes}"
     );
     for (scope, n) in &granted {
+        println!("  {n:5}  {scope}");
+    }
+    let beyond: usize = beyond_maintainers.values().sum();
+    println!(
+        "analysed jobs with their maintainers' own block: {compared}; of the {compared_scopes} \
+         scopes ghfix grants them, {beyond} ({:.1}%) are beyond that block (surplus, or a use \
+         the maintainers' runs never reach; `--reason surplus` lists them):",
+        100.0 * beyond as f64 / compared_scopes.max(1) as f64
+    );
+    for (scope, n) in &beyond_maintainers {
+        println!("  {n:5}  {scope}");
+    }
+    let surplus: usize = maintainers_surplus.values().sum();
+    println!("scopes those blocks grant beyond what ghfix finds needed: {surplus}");
+    for (scope, n) in &maintainers_surplus {
         println!("  {n:5}  {scope}");
     }
 }

@@ -426,16 +426,16 @@ impl Engine {
                 }
                 continue;
             }
-            let needs_write = n
-                .scopes
+            // Needs another scope of the old grant meets as well stay with that scope.
+            let met = n.against(&old_grant);
+            let needs_write = met
                 .iter()
                 .any(|(s, g)| g.level == Level::Write && old_grant.get(s) == Some(&Level::Write));
             if !needs_write && !oidc {
                 continue;
             }
             // What the job needs, within what the top level gave it.
-            let mut scopes: BTreeMap<String, Grant> = n
-                .scopes
+            let mut scopes: BTreeMap<String, Grant> = met
                 .iter()
                 .filter_map(|(s, g)| {
                     let level = g
@@ -661,7 +661,7 @@ impl Engine {
                 (None, None) => continue,
             };
             let have = granted(block);
-            for (scope, grant) in &n.scopes {
+            for (scope, grant) in &n.against(&have) {
                 let current = have.get(scope).copied().unwrap_or(Level::None);
                 if current >= grant.level {
                     continue;
@@ -756,15 +756,17 @@ impl Engine {
             // without naming it, so its use cannot be seen in the workflow.
             let kept = |scope: &str| scope == "id-token";
             let have = granted(block);
+            // Needs another scope of the block meets as well stay with that scope.
+            let needed = n.against(&have);
             let extra: Vec<String> = have
                 .iter()
                 .map(|(s, l)| (s.clone(), *l))
                 .filter(|(scope, _)| !kept(scope))
                 .filter(|(scope, level)| {
-                    *level > n.scopes.get(scope).map_or(Level::None, |g| g.level)
+                    *level > needed.get(scope).map_or(Level::None, |g| g.level)
                 })
                 .map(|(scope, level)| {
-                    let needed = n.scopes.get(&scope).map_or("nothing", |g| g.level.as_str());
+                    let needed = needed.get(&scope).map_or("nothing", |g| g.level.as_str());
                     format!("`{scope}: {}` (needs {needed})", level.as_str())
                 })
                 .collect();
@@ -777,7 +779,7 @@ impl Engine {
                 .replace("{extra}", &extra.join(", "));
             let at = job.path.clone().key("permissions");
             let mut finding = self.finding(rule, &at, message);
-            let mut scopes = n.scopes.clone();
+            let mut scopes = needed;
             for (scope, level) in have.iter().filter(|(s, l)| kept(s) && **l > Level::None) {
                 scopes.entry(scope.clone()).or_insert(Grant {
                     level: *level,

@@ -706,14 +706,46 @@ impl Knowledge {
             return Some((scope, None));
         }
         let table = self
-            .api
+            .table_entry(path, method)
+            .map(|e| (e.scope.as_str(), Some(e.access)));
+        table.or_else(|| first_endpoint(&self.api.compiled, path, method).map(|s| (s, None)))
+    }
+
+    /// The entry of GitHub's table that decides `method path`, unless an override does.
+    fn table_entry(&self, path: &str, method: &str) -> Option<&RestEndpoint> {
+        if first_endpoint(&self.api.compiled_overrides, path, method).is_some() {
+            return None;
+        }
+        self.api
             .table
             .iter()
             .filter(|e| e.method.eq_ignore_ascii_case(method))
             .filter_map(|e| Some((e.fit(path)?, e)))
             .max_by_key(|(fit, _)| *fit)
-            .map(|(_, e)| (e.scope.as_str(), Some(e.access)));
-        table.or_else(|| first_endpoint(&self.api.compiled, path, method).map(|s| (s, None)))
+            .map(|(_, e)| e)
+    }
+
+    /// The other scopes GitHub's table accepts for `method path` (an issue comment: issues or
+    /// pull requests). Only that pair is trusted: the table's older alternatives (contents for
+    /// Actions endpoints) no longer hold.
+    pub fn endpoint_alternatives(&self, path: &str, method: &str) -> Vec<String> {
+        self.table_entry(path, method)
+            .map(trusted_alternatives)
+            .unwrap_or_default()
+    }
+
+    /// [`Knowledge::endpoint_alternatives`] for `github.rest.<group>.<method>`.
+    pub fn method_alternatives(&self, group: &str, method: &str) -> Vec<String> {
+        let name = format!("{group}.{method}");
+        if self.api.rest_methods.contains_key(&name) {
+            return Vec::new();
+        }
+        self.api
+            .table
+            .iter()
+            .find(|e| e.operation.as_deref() == Some(name.as_str()))
+            .map(trusted_alternatives)
+            .unwrap_or_default()
     }
 
     /// Whether `segment` starts a repository endpoint of GitHub's table (`issues`, `pulls` ...).
@@ -760,6 +792,19 @@ impl Knowledge {
         };
         RestNeed::from_scope(&scope, level)
     }
+}
+
+/// The alternatives of a table entry that ghfix trusts: issues and pull-requests for each other.
+fn trusted_alternatives(e: &RestEndpoint) -> Vec<String> {
+    let pair = ["issues", "pull-requests"];
+    if !pair.contains(&e.scope.as_str()) {
+        return Vec::new();
+    }
+    e.alternatives
+        .iter()
+        .filter(|a| pair.contains(&a.as_str()))
+        .cloned()
+        .collect()
 }
 
 /// The scope of the first compiled endpoint pattern that matches.

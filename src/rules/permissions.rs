@@ -44,6 +44,9 @@ pub struct Needs {
     /// How each step the token may reach was judged (`step `label`: decision`), so that every
     /// appearance of the token can be accounted for.
     pub decisions: Vec<String>,
+    /// Needs that another scope meets as well (an issue comment: issues or pull-requests write):
+    /// the scope recorded in `scopes`, the others, the level and the reason.
+    pub either: Vec<(String, Vec<String>, Level, String)>,
 }
 
 impl Needs {
@@ -62,6 +65,56 @@ impl Needs {
         }
     }
 
+    /// Records a need that `scope` or any of `others` meets at `level`; `scope` is what a new
+    /// block gets.
+    pub fn add_either(&mut self, scope: &str, others: &[String], level: Level, reason: String) {
+        if others.is_empty() {
+            return self.add(scope, level, reason);
+        }
+        self.add(scope, level, reason.clone());
+        self.either
+            .push((scope.to_string(), others.to_vec(), level, reason));
+    }
+
+    /// The scopes as an existing grant `have` meets them: a scope whose every reason another
+    /// scope of `have` meets as well moves to that scope (no second scope is added for it).
+    pub fn against(&self, have: &BTreeMap<String, Level>) -> BTreeMap<String, Grant> {
+        let mut out = self.scopes.clone();
+        let met = |s: &str, level: Level| have.get(s).is_some_and(|l| *l >= level);
+        for (scope, grant) in &self.scopes {
+            if met(scope, grant.level) {
+                continue;
+            }
+            // Each reason, and the scope of `have` that meets it instead.
+            let moved: Option<Vec<(&String, &String)>> = grant
+                .reasons
+                .iter()
+                .map(|r| {
+                    self.either
+                        .iter()
+                        .filter(|(s, _, _, why)| s == scope && why == r)
+                        .find_map(|(_, others, level, _)| {
+                            others.iter().find(|o| met(o, *level)).map(|o| (o, r))
+                        })
+                })
+                .collect();
+            let Some(moved) = moved else { continue };
+            out.remove(scope);
+            for (other, reason) in moved {
+                let level = have.get(other).copied().unwrap_or(Level::None);
+                let g = out.entry(other.clone()).or_insert(Grant {
+                    level,
+                    reasons: Vec::new(),
+                });
+                g.level = g.level.max(level.min(grant.level));
+                if !g.reasons.contains(reason) {
+                    g.reasons.push(reason.clone());
+                }
+            }
+        }
+        out
+    }
+
     /// Adds everything `other` needs.
     pub fn merge(&mut self, other: Needs) {
         for (scope, grant) in other.scopes {
@@ -73,6 +126,7 @@ impl Needs {
         self.events.extend(other.events);
         self.notes.extend(other.notes);
         self.decisions.extend(other.decisions);
+        self.either.extend(other.either);
     }
 
     /// Records how the step `label` was judged.
@@ -1022,8 +1076,9 @@ impl<'a> Context<'a> {
         for call in REST_CALL.captures_iter(script) {
             let (group, method) = (&call[1], &call[2]);
             match self.kb.rest_method(group, method) {
-                RestNeed::Scope(scope, level) => needs.add(
+                RestNeed::Scope(scope, level) => needs.add_either(
                     &scope,
+                    &self.kb.method_alternatives(group, method),
                     level,
                     format!("{label}: github.rest.{group}.{method}"),
                 ),
@@ -1388,7 +1443,12 @@ impl<'a> Context<'a> {
             )),
             Some((scope, level)) => {
                 let level = level.unwrap_or(by_method);
-                needs.add(scope, level, format!("{label}: {method} {}", clip(&rest)));
+                needs.add_either(
+                    scope,
+                    &self.kb.endpoint_alternatives(&rest, &method),
+                    level,
+                    format!("{label}: {method} {}", clip(&rest)),
+                );
                 if scope == "contents" && rest.starts_with("dispatches") {
                     needs.events.insert("repository_dispatch".into());
                 }
