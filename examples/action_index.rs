@@ -2,6 +2,7 @@
 //! `../shared/actions-meta/` (see `ghfix::rules::metadata`).
 //! Usage: cargo run --example action_index -- ../shared/actions-meta > rules/knowledge/action-index.yml
 //!        cargo run --example action_index -- --fetched DIR > rules/knowledge/action-index-fetched.yml
+//!        cargo run --example action_index -- --commits DIR > rules/knowledge/action-commits.txt
 //!        cargo run --example action_index -- --check ../shared/actions-meta [DIR...]
 //! `--fetched` leaves out the actions the shipped shared index holds. `--check` prints one
 //! mismatch a line between the knowledge base and the action.yml files, and exits 1 when there
@@ -10,13 +11,15 @@
 use std::path::Path;
 
 use ghfix::rules::knowledge::Knowledge;
-use ghfix::rules::metadata::{index_text, mismatches, read_meta, FETCHED_INDEX, SHARED_INDEX};
+use ghfix::rules::metadata::{
+    commits_text, index_text, mismatches, read_meta, FETCHED_INDEX, SHARED_INDEX,
+};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: action_index [--check | --fetched] DIR...";
+    let usage = "usage: action_index [--check | --fetched | --commits] DIR...";
     let (mode, dirs) = match args.first().map(String::as_str) {
-        Some(m @ ("--check" | "--fetched")) => (m, &args[1..]),
+        Some(m @ ("--check" | "--fetched" | "--commits")) => (m, &args[1..]),
         _ => ("", &args[..]),
     };
     assert!(!dirs.is_empty(), "{usage}");
@@ -33,6 +36,7 @@ fn main() {
             let skip = |name: &str| shared.index.contains_key(&name.to_lowercase());
             print!("{}", index_text(Path::new(&dirs[0]), FETCHED_INDEX, &skip));
         }
+        "--commits" => print!("{}", commits_text(Path::new(&dirs[0]))),
         "" => print!(
             "{}",
             index_text(Path::new(&dirs[0]), SHARED_INDEX, &|_| false)

@@ -3,13 +3,15 @@
 # comments) into OUT, laid out as ../shared/actions-meta/ is: for every action.yml in the
 # repository (the root one and those under sub-folders), `OUT/owner/name[/path]/action.yml` at
 # HEAD and `action@v<N>.yml` at the newest tag of each of the three most recent major versions,
-# and `OUT/SOURCES.tsv` naming the commit each was read at. Only git is needed.
+# `OUT/SOURCES.tsv` naming the commit each was read at, and `OUT/COMMITS.tsv` the commit of every
+# version tag. Only git is needed.
 #
 # Repositories come from `$GIT_MIRROR/owner+name/repo` when that folder exists (a directory of
 # bare snapshots), else they are cloned (blobless, bare) from https://github.com into a temporary
 # folder. The index is then generated from OUT:
 #   scripts/action-meta.sh scripts/action-meta.list /tmp/action-meta
 #   cargo run --example action_index -- --fetched /tmp/action-meta > rules/knowledge/action-index-fetched.yml
+#   cargo run --example action_index -- --commits /tmp/action-meta > rules/knowledge/action-commits.txt
 set -euo pipefail
 
 list=${1:?usage: action-meta.sh LIST OUT}
@@ -19,6 +21,7 @@ mkdir -p "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 printf 'action\trepo\tcommit\n' >"$out/SOURCES.tsv"
+printf 'repo\ttag\tcommit\n' >"$out/COMMITS.tsv"
 
 while read -r repo _; do
   [[ -z "$repo" || "$repo" == \#* ]] && continue
@@ -34,6 +37,10 @@ while read -r repo _; do
     continue
   fi
   g() { git --git-dir="$git_dir" "$@"; }
+  # Every version tag and the commit it names (what a `uses: owner/repo@<sha>` pin holds).
+  g for-each-ref --format='%(refname:short)%09%(objectname)%09%(*objectname)' refs/tags |
+    awk -F'\t' -v repo="$repo" '$1 ~ /^v?[0-9]+(\.[0-9]+)*$/ { print repo "\t" $1 "\t" ($3 != "" ? $3 : $2) }' \
+      >>"$out/COMMITS.tsv" || true
   # The newest tag of each of the three most recent majors, as `vN TAG` lines.
   majors=$(g tag -l | grep -E '^v?[0-9]+(\.[0-9]+)*$' | awk '{ k = $0; sub(/^v/, "", k); print k "\t" $0 }' |
     sort -V -r -k1,1 | cut -f2 |

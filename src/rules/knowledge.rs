@@ -105,6 +105,10 @@ pub struct Condition {
     pub absent: Option<bool>,
     /// Holds when the input matches this regex.
     pub matches: Option<String>,
+    /// Holds when the input is not given or differs from this text (case-insensitive): a
+    /// feature on by default that one value turns off (`not-equals: "false"`).
+    #[serde(rename = "not-equals")]
+    pub not_equals: Option<String>,
 }
 
 /// One thing an action needs.
@@ -510,6 +514,10 @@ pub struct Knowledge {
     pub online: BTreeMap<String, IndexRecord>,
     /// Reusable workflows of other repositories fetched with `--online`, by lowercase `uses:`.
     pub remote_workflows: BTreeMap<String, String>,
+    /// `rules/knowledge/action-commits.txt`: the commits of version tags, by repository and major.
+    commits: String,
+    /// That table by commit (12 hex digits), built on first use: repository and major.
+    commit_majors: std::sync::OnceLock<std::collections::HashMap<String, Vec<(String, u32)>>>,
     /// Every command pattern in one set (built on first use), to match a line once.
     command_set: std::sync::OnceLock<Option<RegexSet>>,
 }
@@ -549,12 +557,28 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../rules/knowledge/actions/third-party-g.yml"),
     ),
     (
+        "rules/knowledge/actions/third-party-h.yml",
+        include_str!("../../rules/knowledge/actions/third-party-h.yml"),
+    ),
+    (
+        "rules/knowledge/actions/third-party-i.yml",
+        include_str!("../../rules/knowledge/actions/third-party-i.yml"),
+    ),
+    (
+        "rules/knowledge/actions/third-party-j.yml",
+        include_str!("../../rules/knowledge/actions/third-party-j.yml"),
+    ),
+    (
         "rules/knowledge/action-index.yml",
         include_str!("../../rules/knowledge/action-index.yml"),
     ),
     (
         "rules/knowledge/action-index-fetched.yml",
         include_str!("../../rules/knowledge/action-index-fetched.yml"),
+    ),
+    (
+        "rules/knowledge/action-commits.txt",
+        include_str!("../../rules/knowledge/action-commits.txt"),
     ),
     (
         "rules/knowledge/commands.yml",
@@ -580,7 +604,8 @@ impl Knowledge {
         Ok(kb)
     }
 
-    /// Adds one file; its kind is told by its name (`commands.yml`, `api.yml`, else actions).
+    /// Adds one file; its kind is told by its name (`commands.yml`, `api.yml`, `api-rest.yml`,
+    /// `action-index*.yml`, `action-commits.txt`, else actions).
     pub fn add(&mut self, name: &str, text: &str) -> Result<(), String> {
         let file = name.rsplit('/').next().unwrap_or(name);
         match file {
@@ -619,6 +644,10 @@ impl Knowledge {
                 api.compiled = compile(&api.endpoints)?;
                 api.table = std::mem::take(&mut self.api.table);
                 self.api = api;
+            }
+            "action-commits.txt" => {
+                self.commits = text.to_string();
+                self.commit_majors = std::sync::OnceLock::new();
             }
             "api-rest.yml" => {
                 let parsed: RestTable = load::parse(name, text)?;
@@ -681,6 +710,42 @@ impl Knowledge {
                 .filter(|c| c.regex.as_ref().is_some_and(|r| r.is_match(line)))
                 .collect(),
         }
+    }
+
+    /// The major version of `uses` (`owner/repo[/path]@ref`), told by its ref, the version
+    /// comment of a pin, or else the version tag that names the pinned commit.
+    pub fn major(&self, uses: &str, comment: Option<&str>) -> Option<u32> {
+        major_of(uses, comment).or_else(|| {
+            let (name, reference) = uses.rsplit_once('@')?;
+            let short = reference.get(..12)?;
+            if reference.len() != 40 || !reference.chars().all(|c| c.is_ascii_hexdigit()) {
+                return None;
+            }
+            let repo: Vec<&str> = name.splitn(3, '/').take(2).collect();
+            let repo = repo.join("/").to_lowercase();
+            let table = self.commit_majors.get_or_init(|| {
+                let mut map: std::collections::HashMap<String, Vec<(String, u32)>> =
+                    std::collections::HashMap::new();
+                for line in self.commits.lines().filter(|l| !l.starts_with('#')) {
+                    let mut words = line.split(' ');
+                    let (Some(r), Some(m)) = (words.next(), words.next()) else {
+                        continue;
+                    };
+                    let Ok(m) = m.parse::<u32>() else { continue };
+                    for c in words {
+                        map.entry(c.to_string())
+                            .or_default()
+                            .push((r.to_string(), m));
+                    }
+                }
+                map
+            });
+            let found = table.get(&short.to_lowercase())?;
+            let mut majors = found.iter().filter(|(r, _)| *r == repo).map(|(_, m)| *m);
+            let first = majors.next()?;
+            // A commit two majors' tags name (v1 moved onto v2's commit) tells none.
+            majors.all(|m| m == first).then_some(first)
+        })
     }
 
     /// Records the metadata of `uses` (`owner/repo[/path]@ref`) fetched at that ref.
@@ -961,6 +1026,17 @@ mod tests {
         assert_eq!(major_of(sha, Some("v3.1.0")), Some(3));
         assert_eq!(major_of(sha, Some("tag=v5")), Some(5));
         assert_eq!(major_of(sha, Some("pin @v2")), None);
+
+        // A pin without a comment: the commit a version tag names tells the major.
+        let kb = Knowledge::embedded().unwrap();
+        let pinned = format!("fwilhe2/setup-kotlin@ee9692514da3{}", "0".repeat(28));
+        assert_eq!(kb.major(&pinned, None), Some(2));
+        assert_eq!(kb.major(&pinned.replace("fwilhe2", "other"), None), None);
+        assert_eq!(kb.major(&pinned, Some("v1.9")), Some(1));
+        assert_eq!(
+            kb.major(&format!("fwilhe2/setup-kotlin@{}", "f".repeat(40)), None),
+            None
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use regex::Regex;
 
-use crate::rules::knowledge::{major_of, IndexRecord, Knowledge};
+use crate::rules::knowledge::{IndexRecord, Knowledge};
 
 /// GitHub's API root, unless `--api-url` says otherwise (GitHub Enterprise Server, tests).
 pub const DEFAULT_API: &str = "https://api.github.com";
@@ -70,7 +70,7 @@ impl Fetcher {
         for text in texts {
             for c in USES.captures_iter(text) {
                 let uses = &c[1];
-                let major = major_of(uses, None);
+                let major = kb.major(uses, None);
                 let workflow = uses.contains("/.github/workflows/");
                 if !workflow
                     && (kb.action(uses, major).is_some()

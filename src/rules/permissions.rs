@@ -15,7 +15,7 @@ use regex::Regex;
 use yaml_rust2::Yaml;
 
 use crate::rules::knowledge::{
-    major_of, Auth, Condition, IndexRecord, Knowledge, Level, Majors, RestNeed, Via,
+    Auth, Condition, IndexRecord, Knowledge, Level, Majors, RestNeed, Via,
 };
 use crate::rules::shell;
 use crate::workflow::token::{is_github_token, token_vars};
@@ -472,6 +472,9 @@ fn condition_holds(condition: &Option<Condition>, with: &[(String, String)]) -> 
     if value.is_some_and(|v| v.contains("${{")) {
         return true;
     }
+    if let Some(off) = &c.not_equals {
+        return value.is_none_or(|v| !v.eq_ignore_ascii_case(off));
+    }
     if let Some(present) = c.present {
         return value.is_some() == present;
     }
@@ -501,7 +504,8 @@ impl<'a> Context<'a> {
 
     /// The major version the ref of `uses` names (from its pin comment for a commit SHA).
     fn major(&self, uses: &str) -> Option<u32> {
-        major_of(uses, self.pins.borrow().get(uses).map(String::as_str))
+        self.kb
+            .major(uses, self.pins.borrow().get(uses).map(String::as_str))
     }
 
     /// Analyses one job of `wf`.
@@ -909,7 +913,7 @@ impl<'a> Context<'a> {
         if uses.starts_with("./") || uses.starts_with("docker://") {
             return Err("ghfix cannot read it".into());
         }
-        let Some(facts) = self.kb.action(uses, major_of(uses, None)) else {
+        let Some(facts) = self.kb.action(uses, self.kb.major(uses, None)) else {
             return match self.by_metadata(uses, false, depth + 1, state, needs) {
                 Some(verdict) => verdict,
                 None => Err("which ghfix does not know".into()),
@@ -1736,5 +1740,27 @@ mod endpoint_tests {
         for (endpoint, want) in cases {
             assert_eq!(ctx.repo_relative(endpoint), want, "{endpoint}");
         }
+    }
+}
+
+#[cfg(test)]
+mod condition_tests {
+    use super::*;
+
+    #[test]
+    fn not_equals_holds_unless_the_input_turns_the_feature_off() {
+        let c = Some(Condition {
+            input: "comment_mode".into(),
+            equals: None,
+            present: None,
+            absent: None,
+            matches: None,
+            not_equals: Some("off".into()),
+        });
+        let with = |v: &str| vec![("comment_mode".to_string(), v.to_string())];
+        assert!(condition_holds(&c, &[]));
+        assert!(condition_holds(&c, &with("always")));
+        assert!(!condition_holds(&c, &with("OFF")));
+        assert!(condition_holds(&c, &with("${{ inputs.mode }}")));
     }
 }
