@@ -74,7 +74,7 @@ pub struct TokenInput {
     /// The input carrying the token.
     pub input: Option<String>,
     /// The environment variable carrying it, for actions that read the token from the step's
-    /// environment (goreleaser's `GITHUB_TOKEN`).
+    /// environment (goreleaser's `GITHUB_TOKEN`); with `input` too, either carries it.
     pub env: Option<String>,
     /// `github.token` when the action uses the job's token when given none, `none` otherwise.
     pub default: String,

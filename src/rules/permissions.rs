@@ -754,15 +754,18 @@ impl<'a> Context<'a> {
                     .find(|(k, _)| k == input)
                     .map(|(_, v)| v.as_str())
             };
+            // The token the action uses: its input, or its environment variable (an action that
+            // reads both counts as using the job's token when either holds it).
             let uses_job_token = facts.token.as_ref().is_some_and(|t| {
-                let value = match (&t.input, &t.env) {
-                    (Some(input), _) => given(input),
-                    (None, Some(var)) => env.get(var).map(String::as_str),
-                    (None, None) => None,
-                };
-                match value {
-                    Some(v) => is_github_token(v),
-                    None => t.default == "github.token",
+                let from_input = t.input.as_deref().and_then(given);
+                let from_env = t
+                    .env
+                    .as_deref()
+                    .and_then(|v| env.get(v))
+                    .map(String::as_str);
+                match (from_input, from_env) {
+                    (None, None) => t.default == "github.token",
+                    (a, b) => a.is_some_and(is_github_token) || b.is_some_and(is_github_token),
                 }
             });
             if name == "actions/checkout" {
