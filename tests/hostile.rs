@@ -314,6 +314,25 @@ fn cases() -> Vec<Case> {
             may_change: &["repo/.github/workflows/ok.yml"],
         },
         Case {
+            name: "FIFO as .git/config",
+            build: Box::new(|d| {
+                write(
+                    &d.join("repo/.github/workflows/ci.yml"),
+                    WORKFLOW.as_bytes(),
+                );
+                std::fs::create_dir_all(d.join("repo/.git")).unwrap();
+                let fifo =
+                    std::ffi::CString::new(d.join("repo/.git/config").to_str().unwrap().as_bytes())
+                        .unwrap();
+                // SAFETY: a valid C string.
+                assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+            }),
+            check: 1,
+            apply: 0,
+            says: "1 finding(s)",
+            may_change: &["repo/.github/workflows/ci.yml"],
+        },
+        Case {
             name: "symlink loop in workflows",
             build: Box::new(|d| {
                 let wf = d.join("repo/.github/workflows");

@@ -180,7 +180,13 @@ impl Repo {
 
 /// `owner/repo` (lowercase) of the GitHub remote `origin` in `root/.git/config`.
 pub fn github_slug(root: &FsPath) -> Option<String> {
-    let config = std::fs::read_to_string(root.join(".git/config")).ok()?;
+    let path = root.join(".git/config");
+    // A regular file of a sane size only: a FIFO or a huge file there must not stall the run.
+    let meta = std::fs::metadata(&path).ok()?;
+    if !meta.is_file() || meta.len() > 1 << 20 {
+        return None;
+    }
+    let config = std::fs::read_to_string(path).ok()?;
     let mut origin = false;
     for line in config.lines().map(str::trim) {
         if line.starts_with('[') {
