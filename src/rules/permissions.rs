@@ -713,6 +713,15 @@ impl<'a> Context<'a> {
                 let in_env = !token_env.is_empty();
                 let verdict = self.by_metadata(uses, passes_token || in_env, 0, state, needs);
                 match verdict {
+                    // A registry login made with the job's token is on the runner for every
+                    // later step: an action ghfix knows only by its metadata may push with it.
+                    Some(Ok(())) if state.ghcr_login => {
+                        needs.unknown.push(format!(
+                            "step `{label}` runs `{name}` after a ghcr.io login with the job's \
+                             token, which it may push with"
+                        ));
+                        return;
+                    }
                     Some(Ok(())) => {
                         needs.decide(
                             label,
@@ -1118,7 +1127,8 @@ impl<'a> Context<'a> {
     ) {
         let label = short(label);
         let inline_token = is_github_token(script);
-        let exposed = inline_token || !token_env.is_empty();
+        // A registry login made with the job's token earlier in the job reaches every program.
+        let exposed = inline_token || !token_env.is_empty() || state.ghcr_login;
         let gh_token = match env.get("GH_TOKEN") {
             Some(v) => is_github_token(v),
             None => env.get("GITHUB_TOKEN").is_some_and(|v| is_github_token(v)),
@@ -1204,8 +1214,13 @@ impl<'a> Context<'a> {
             }
         }
         if let Some(line) = unreadable {
+            let what = if inline_token || !token_env.is_empty() {
+                "the token"
+            } else {
+                "the ghcr.io login made with the token"
+            };
             needs.unknown.push(format!(
-                "step `{label}` hands the token to a program ghfix cannot read (`{}`)",
+                "step `{label}` hands {what} to a program ghfix cannot read (`{}`)",
                 clip(&line)
             ));
         }
