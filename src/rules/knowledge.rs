@@ -151,6 +151,10 @@ pub struct ActionFacts {
     /// Events its writes create.
     #[serde(default)]
     pub creates_events: Vec<String>,
+    /// Whether it leaves a ghcr.io login made with its token for the job's later steps (a
+    /// `crane auth login`): what they do with it is then judged as if they held the token.
+    #[serde(default)]
+    pub registry_login: bool,
     /// Where the facts were read: `owner/repo@commit` of the action.yml and README.
     pub source: Option<String>,
     /// The major versions the facts hold for; absent means every major version stored in the

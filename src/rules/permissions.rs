@@ -803,6 +803,7 @@ impl<'a> Context<'a> {
             if name == "docker/login-action"
                 && given("registry").is_some_and(|r| r.contains("ghcr.io"))
                 && given("password").is_some_and(is_github_token)
+                || facts.registry_login && uses_job_token
             {
                 state.ghcr_login = true;
             }
