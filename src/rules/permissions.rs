@@ -235,6 +235,9 @@ pub struct Context<'a> {
     scripts: RefCell<Vec<(String, String)>>,
     /// How deep scripts calling scripts are read.
     script_depth: std::cell::Cell<usize>,
+    /// The working directory of the step being read (`working-directory:`), for the paths of
+    /// the scripts it runs; `Err` when a script changes directory, so that paths tell no file.
+    script_dir: RefCell<Result<Option<String>, ()>>,
 }
 
 /// The grant a `permissions:` value gives: scope -> level (absent scopes are none).
@@ -505,6 +508,7 @@ impl<'a> Context<'a> {
             pins: RefCell::new(pins(text)),
             scripts: RefCell::default(),
             script_depth: std::cell::Cell::new(0),
+            script_dir: RefCell::new(Ok(None)),
         }
     }
 
@@ -865,6 +869,7 @@ impl<'a> Context<'a> {
             ));
             return;
         }
+        *self.script_dir.borrow_mut() = Ok(step.working_directory.clone());
         self.script(script, label, &env, &token_env, state, needs);
     }
 
@@ -1262,11 +1267,24 @@ impl<'a> Context<'a> {
                 first.unwrap_or("")
             ));
         }
-        parsed
+        // A script that changes directory runs its relative paths from somewhere ghfix does not
+        // follow: the repository's scripts it names are then not read.
+        let moves = parsed.commands.iter().any(|c| {
+            let line = c.line();
+            let program = line.split_whitespace().next().unwrap_or("");
+            matches!(program, "cd" | "pushd" | "popd")
+        });
+        let before = self.script_dir.borrow().clone();
+        if moves {
+            *self.script_dir.borrow_mut() = Err(());
+        }
+        let found = parsed
             .commands
             .iter()
             .map(shell::Command::line)
-            .find(|c| !self.readable_command(c, &parsed.functions))
+            .find(|c| !self.readable_command(c, &parsed.functions));
+        *self.script_dir.borrow_mut() = before;
+        found
     }
 
     /// Whether one simple command is readable; calls of the script's own `functions` are (their
@@ -1391,7 +1409,16 @@ impl<'a> Context<'a> {
         if !word.contains('/') || word.starts_with('/') || word.contains(['$', '`', '*']) {
             return None;
         }
-        let text = self.read_local(word)?;
+        let path = match self.script_dir.borrow().as_ref().ok()? {
+            None => word.to_string(),
+            Some(dir) if dir.contains(['$', '`']) || dir.starts_with('/') => return None,
+            Some(dir) => format!(
+                "{}/{}",
+                dir.trim_end_matches('/'),
+                word.trim_start_matches("./")
+            ),
+        };
+        let text = self.read_local(&path)?;
         let shebang = text.lines().next().unwrap_or("");
         let shell = shebang.starts_with("#!")
             && ["/sh", "/bash", "env bash", "env sh"]

@@ -52,6 +52,9 @@ pub struct Step {
     pub env: Vec<(String, String)>,
     /// `shell:` of a `run:` step, else the job's or the workflow's `defaults.run.shell`.
     pub shell: Option<String>,
+    /// `working-directory:` of a `run:` step, else the job's or the workflow's
+    /// `defaults.run.working-directory`.
+    pub working_directory: Option<String>,
 }
 
 /// A job.
@@ -92,12 +95,30 @@ pub struct Workflow {
     pub triggers: Vec<String>,
 }
 
-/// `defaults.run.shell` of a job or workflow.
-fn default_shell(y: Option<&Yaml>) -> Option<String> {
-    get(get(get(y?, "defaults")?, "run")?, "shell").and_then(scalar)
+/// `defaults.run.<key>` of a job or workflow (`shell`, `working-directory`).
+fn run_default(y: Option<&Yaml>, key: &str) -> Option<String> {
+    get(get(get(y?, "defaults")?, "run")?, key).and_then(scalar)
 }
 
-fn steps(list: Option<&Yaml>, base: &Path, shell: Option<&String>) -> Vec<Step> {
+/// The `defaults.run` values a step falls back on: shell and working directory.
+#[derive(Default, Clone)]
+struct RunDefaults {
+    shell: Option<String>,
+    working_directory: Option<String>,
+}
+
+impl RunDefaults {
+    /// The defaults of `y` (a job or workflow), else those of `outer`.
+    fn of(y: Option<&Yaml>, outer: &RunDefaults) -> RunDefaults {
+        RunDefaults {
+            shell: run_default(y, "shell").or_else(|| outer.shell.clone()),
+            working_directory: run_default(y, "working-directory")
+                .or_else(|| outer.working_directory.clone()),
+        }
+    }
+}
+
+fn steps(list: Option<&Yaml>, base: &Path, defaults: &RunDefaults) -> Vec<Step> {
     let Some(Yaml::Array(items)) = list else {
         return Vec::new();
     };
@@ -118,7 +139,12 @@ fn steps(list: Option<&Yaml>, base: &Path, shell: Option<&String>) -> Vec<Step> 
                 run,
                 with: pairs(get(s, "with")),
                 env: pairs(get(s, "env")),
-                shell: get(s, "shell").and_then(scalar).or_else(|| shell.cloned()),
+                shell: get(s, "shell")
+                    .and_then(scalar)
+                    .or_else(|| defaults.shell.clone()),
+                working_directory: get(s, "working-directory")
+                    .and_then(scalar)
+                    .or_else(|| defaults.working_directory.clone()),
             }
         })
         .collect()
@@ -158,13 +184,17 @@ impl Workflow {
                 path: Path::default().key("runs"),
                 permissions: None,
                 env: Vec::new(),
-                steps: steps(runs.and_then(|r| get(r, "steps")), &base, None),
+                steps: steps(
+                    runs.and_then(|r| get(r, "steps")),
+                    &base,
+                    &RunDefaults::default(),
+                ),
                 uses: None,
                 secrets: None,
                 images: Vec::new(),
             });
         } else if let Some(Yaml::Hash(h)) = get(root, "jobs") {
-            let workflow_shell = default_shell(Some(root));
+            let workflow_defaults = RunDefaults::of(Some(root), &RunDefaults::default());
             for (k, job) in h {
                 let Some(id) = scalar(k) else { continue };
                 let path = Path::default().key("jobs").key(id.clone());
@@ -173,13 +203,9 @@ impl Workflow {
                 if let Some(Yaml::Hash(services)) = get(job, "services") {
                     images.extend(services.values().filter_map(image));
                 }
-                let shell = default_shell(Some(job)).or_else(|| workflow_shell.clone());
+                let defaults = RunDefaults::of(Some(job), &workflow_defaults);
                 jobs.push(Job {
-                    steps: steps(
-                        get(job, "steps"),
-                        &path.clone().key("steps"),
-                        shell.as_ref(),
-                    ),
+                    steps: steps(get(job, "steps"), &path.clone().key("steps"), &defaults),
                     id,
                     path,
                     permissions: get(job, "permissions").cloned(),
