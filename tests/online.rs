@@ -214,3 +214,32 @@ fn a_remote_reusable_workflow_is_analysed_online() {
         .join("workflows/acme-corp/workflows/.github/workflows/release.yml/v1.yml")
         .is_file());
 }
+
+/// An API that cannot be reached costs one failed request, not one per action: the rest stay
+/// unknown with a single warning.
+#[test]
+fn an_unreachable_api_is_tried_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let wf = dir.path().join(".github/workflows/ci.yml");
+    std::fs::create_dir_all(wf.parent().unwrap()).unwrap();
+    std::fs::write(
+        &wf,
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: acme-corp/one@v1\n      - uses: acme-corp/two@v1\n      - uses: acme-corp/three@v1\n",
+    )
+    .unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let (_, _, err) = ghfix(
+        dir.path(),
+        cache.path(),
+        &["check", "--online", "--api-url", "http://127.0.0.1:9"],
+    );
+    assert_eq!(
+        err.matches("warning: --online: acme-corp/").count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        err.contains("2 more not fetched after that failure"),
+        "{err}"
+    );
+}

@@ -32,6 +32,9 @@ pub struct Fetcher {
     token: Option<String>,
     cache: PathBuf,
     agent: ureq::Agent,
+    /// Set after the API could not be reached or refused the token (rate limit, credentials):
+    /// the rest is served from the cache only, so that a dead network costs one timeout.
+    gave_up: std::cell::Cell<bool>,
 }
 
 impl Fetcher {
@@ -55,6 +58,7 @@ impl Fetcher {
             token,
             cache,
             agent,
+            gave_up: std::cell::Cell::new(false),
         }
     }
 
@@ -82,6 +86,7 @@ impl Fetcher {
             }
         }
         let mut warnings = Vec::new();
+        let (mut skipped, mut gave_up_told) = (0, false);
         for uses in wanted {
             let workflow = uses.contains("/.github/workflows/");
             match self.fetch(&uses) {
@@ -94,8 +99,18 @@ impl Fetcher {
                     warnings.push(format!("{uses}: no such workflow at that ref"))
                 }
                 Ok(None) => warnings.push(format!("{uses}: no action.yml at that ref")),
-                Err(why) => warnings.push(format!("{uses}: {why}")),
+                // After the failure that made the fetcher give up, one warning for the rest.
+                Err(_) if gave_up_told => skipped += 1,
+                Err(why) => {
+                    gave_up_told = self.gave_up.get();
+                    warnings.push(format!("{uses}: {why}"));
+                }
             }
+        }
+        if skipped > 0 {
+            warnings.push(format!(
+                "{skipped} more not fetched after that failure; they stay unknown"
+            ));
         }
         warnings
     }
@@ -120,6 +135,9 @@ impl Fetcher {
         )?;
         if let Some(text) = fresh(&cached, git_ref) {
             return Ok(Some(text));
+        }
+        if self.gave_up.get() {
+            return Err("not fetched after an earlier failure".into());
         }
         let files: Vec<String> = if workflow {
             vec![sub.to_string()]
@@ -150,7 +168,10 @@ impl Fetcher {
             if let Some(token) = &self.token {
                 request = request.header("Authorization", &format!("Bearer {token}"));
             }
-            let mut response = request.call().map_err(|e| format!("GET {url}: {e}"))?;
+            let mut response = request.call().map_err(|e| {
+                self.gave_up.set(true);
+                format!("GET {url}: {e}")
+            })?;
             let status = response.status().as_u16();
             if status == 404 {
                 continue;
@@ -162,6 +183,10 @@ impl Fetcher {
                 .read_to_string()
                 .map_err(|e| format!("GET {url}: {e}"))?;
             if status != 200 {
+                // Credentials refused or a rate limit: every further request would fail alike.
+                if matches!(status, 401 | 403 | 429) {
+                    self.gave_up.set(true);
+                }
                 let message = serde_json::from_str::<serde_json::Value>(&body)
                     .ok()
                     .and_then(|v| v["message"].as_str().map(str::to_string))
@@ -251,6 +276,7 @@ mod tests {
             token: None,
             cache: PathBuf::from("/c"),
             agent: ureq::Agent::new_with_defaults(),
+            gave_up: std::cell::Cell::new(false),
         };
         assert_eq!(
             f.cache_path("actions", "o", "r", "sub/dir", "releases/v1")
