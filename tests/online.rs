@@ -100,10 +100,15 @@ fn ghfix(dir: &Path, cache: &Path, args: &[&str]) -> (i32, String, String) {
 }
 
 fn repo() -> tempfile::TempDir {
+    repo_with(WORKFLOW)
+}
+
+/// A temporary repository whose one workflow is `text`.
+fn repo_with(text: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let wf = dir.path().join(".github/workflows/ci.yml");
     std::fs::create_dir_all(wf.parent().unwrap()).unwrap();
-    std::fs::write(wf, WORKFLOW).unwrap();
+    std::fs::write(wf, text).unwrap();
     dir
 }
 
@@ -152,15 +157,10 @@ fn online_metadata_decides_an_unknown_action_and_is_cached() {
 
 #[test]
 fn a_failed_fetch_is_a_warning_and_the_job_stays() {
-    let dir = repo();
+    // The server answers 404 for a ref it does not hold.
+    let dir = repo_with(&WORKFLOW.replace("@v3", "@v9"));
     let cache = tempfile::tempdir().unwrap();
     let (url, _) = serve("not: [valid");
-    // The server answers 404 for a ref it does not hold.
-    std::fs::write(
-        dir.path().join(".github/workflows/ci.yml"),
-        WORKFLOW.replace("@v3", "@v9"),
-    )
-    .unwrap();
     let (_, out, err) = ghfix(
         dir.path(),
         cache.path(),
@@ -178,14 +178,9 @@ fn a_failed_fetch_is_a_warning_and_the_job_stays() {
 /// followed (the job stays as it was).
 #[test]
 fn a_remote_reusable_workflow_is_analysed_online() {
-    let dir = tempfile::tempdir().unwrap();
-    let wf = dir.path().join(".github/workflows/release.yml");
-    std::fs::create_dir_all(wf.parent().unwrap()).unwrap();
-    std::fs::write(
-        &wf,
+    let dir = repo_with(
         "on: push\njobs:\n  release:\n    uses: acme-corp/workflows/.github/workflows/release.yml@v1\n  local:\n    uses: acme-corp/workflows/.github/workflows/local.yml@v1\n",
-    )
-    .unwrap();
+    );
     let callee = "on: workflow_call\njobs:\n  publish:\n    runs-on: ubuntu-latest\n    permissions:\n      contents: write\n    steps:\n      - run: gh release create v1\n";
     let local = "on: workflow_call\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ./.github/actions/build\n        with:\n          token: ${{ github.token }}\n";
     let (url, _) = serve_files(&[
@@ -219,14 +214,9 @@ fn a_remote_reusable_workflow_is_analysed_online() {
 /// unknown with a single warning.
 #[test]
 fn an_unreachable_api_is_tried_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let wf = dir.path().join(".github/workflows/ci.yml");
-    std::fs::create_dir_all(wf.parent().unwrap()).unwrap();
-    std::fs::write(
-        &wf,
+    let dir = repo_with(
         "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: acme-corp/one@v1\n      - uses: acme-corp/two@v1\n      - uses: acme-corp/three@v1\n",
-    )
-    .unwrap();
+    );
     let cache = tempfile::tempdir().unwrap();
     let (_, _, err) = ghfix(
         dir.path(),
