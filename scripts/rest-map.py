@@ -157,7 +157,11 @@ def main():
     for (method, path), options in sorted(endpoints.items(), key=lambda e: (e[0][1], e[0][0])):
         kept = choose(path, options)
         scope = TOKEN_SCOPE.get(kept, "impossible")
-        others = sorted({TOKEN_SCOPE.get(p, "impossible") for p in options if p != kept} - {scope})
+        # Only scopes a token can hold are alternatives.
+        others = sorted(
+            {TOKEN_SCOPE.get(p, "impossible") for p in options if p != kept}
+            - {scope, "impossible", "none"}
+        )
         fields = [
             f"method: {method}",
             f"path: {json.dumps(relative(path))}",
