@@ -233,3 +233,31 @@ fn an_unreachable_api_is_tried_once() {
         "{err}"
     );
 }
+
+/// A commit pin without a version comment, which the shipped tag table does not know, takes its
+/// major version from the repository's tags: the knowledge entry for that major then applies.
+#[test]
+fn a_commit_pin_takes_its_major_from_the_tags() {
+    let sha = "0123456789abcdef0123456789abcdef01234567";
+    let dir = repo_with(&format!(
+        "on: pull_request\njobs:\n  comment:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: mshick/add-pr-comment@{sha}\n        with:\n          message: hi\n"
+    ));
+    let cache = tempfile::tempdir().unwrap();
+    let (_, offline, err) = ghfix(dir.path(), cache.path(), &["apply", "--dry-run"]);
+    assert!(!offline.contains("pull-requests: write"), "{offline}");
+    assert!(err.contains("cannot tell the ref's major version"), "{err}");
+    let tags = Box::leak(
+        format!("[{{\"name\":\"v3.1.0\",\"commit\":{{\"sha\":\"{sha}\"}}}},{{\"name\":\"v2.0.0\",\"commit\":{{\"sha\":\"ffff\"}}}}]")
+            .into_boxed_str(),
+    );
+    let (url, _) = serve_files(&[(
+        "/repos/mshick/add-pr-comment/tags?per_page=100&page=1",
+        tags,
+    )]);
+    let (_, online, err) = ghfix(
+        dir.path(),
+        cache.path(),
+        &["apply", "--dry-run", "--online", "--api-url", &url],
+    );
+    assert!(online.contains("pull-requests: write"), "{online}{err}");
+}

@@ -518,6 +518,9 @@ pub struct Knowledge {
     pub online: BTreeMap<String, IndexRecord>,
     /// Reusable workflows of other repositories fetched with `--online`, by lowercase `uses:`.
     pub remote_workflows: BTreeMap<String, String>,
+    /// Major versions of pinned commits that `--online` found among the repository's version
+    /// tags, by lowercase `owner/repo@<sha>`.
+    pub online_majors: BTreeMap<String, u32>,
     /// `rules/knowledge/action-commits.txt`: the commits of version tags, by repository and major.
     commits: String,
     /// That table by commit (12 hex digits), built on first use: repository and major.
@@ -721,12 +724,18 @@ impl Knowledge {
     pub fn major(&self, uses: &str, comment: Option<&str>) -> Option<u32> {
         major_of(uses, comment).or_else(|| {
             let (name, reference) = uses.rsplit_once('@')?;
+            let repo: Vec<&str> = name.splitn(3, '/').take(2).collect();
+            let repo = repo.join("/").to_lowercase();
+            let fetched = self
+                .online_majors
+                .get(&format!("{repo}@{reference}").to_lowercase());
+            if let Some(m) = fetched {
+                return Some(*m);
+            }
             let short = reference.get(..12)?;
             if reference.len() != 40 || !reference.chars().all(|c| c.is_ascii_hexdigit()) {
                 return None;
             }
-            let repo: Vec<&str> = name.splitn(3, '/').take(2).collect();
-            let repo = repo.join("/").to_lowercase();
             let table = self.commit_majors.get_or_init(|| {
                 let mut map: std::collections::HashMap<String, Vec<(String, u32)>> =
                     std::collections::HashMap::new();
@@ -755,6 +764,12 @@ impl Knowledge {
     /// Records the metadata of `uses` (`owner/repo[/path]@ref`) fetched at that ref.
     pub fn learn(&mut self, uses: &str, record: IndexRecord) {
         self.online.insert(uses.to_lowercase(), record.indexed());
+    }
+
+    /// Records that the commit `sha` of `owner/repo` is named by a version tag of `major`.
+    pub fn learn_major(&mut self, repo: &str, sha: &str, major: u32) {
+        self.online_majors
+            .insert(format!("{repo}@{sha}").to_lowercase(), major);
     }
 
     /// Records the text of the reusable workflow `uses` names (`owner/repo/.github/workflows/F@ref`).

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use regex::Regex;
 
-use crate::rules::knowledge::{IndexRecord, Knowledge};
+use crate::rules::knowledge::{major_of, IndexRecord, Knowledge};
 
 /// GitHub's API root, unless `--api-url` says otherwise (GitHub Enterprise Server, tests).
 pub const DEFAULT_API: &str = "https://api.github.com";
@@ -62,16 +62,20 @@ impl Fetcher {
         }
     }
 
-    /// Adds to `kb` the metadata of every remote action used in `texts` that neither the
-    /// knowledge base nor the index knows, and the text of every reusable workflow of another
-    /// repository they call; returns one warning per file that could not be had.
+    /// Adds to `kb` the major version of every commit pin that tells none (from the
+    /// repository's version tags), the metadata of every remote action used in `texts` that
+    /// neither the knowledge base nor the index knows, and the text of every reusable workflow of
+    /// another repository they call; returns one warning per file that could not be had.
     pub fn learn<'a>(
         &self,
         kb: &mut Knowledge,
         texts: impl Iterator<Item = &'a str>,
     ) -> Vec<String> {
+        let texts: Vec<&str> = texts.collect();
+        let mut warnings = Vec::new();
+        self.learn_pins(kb, &texts, &mut warnings);
         let mut wanted = BTreeSet::new();
-        for text in texts {
+        for text in &texts {
             for c in USES.captures_iter(text) {
                 let uses = &c[1];
                 let major = kb.major(uses, None);
@@ -85,7 +89,6 @@ impl Fetcher {
                 wanted.insert(uses.to_string());
             }
         }
-        let mut warnings = Vec::new();
         let (mut skipped, mut gave_up_told) = (0, false);
         for uses in wanted {
             let workflow = uses.contains("/.github/workflows/");
@@ -113,6 +116,58 @@ impl Fetcher {
             ));
         }
         warnings
+    }
+
+    /// Commit pins (`owner/repo@<40 hex>`) whose major version neither a comment nor the shipped
+    /// tag table tells: the repository's version tags are fetched, and a commit that tags of one
+    /// major name is recorded as that major.
+    fn learn_pins(&self, kb: &mut Knowledge, texts: &[&str], warnings: &mut Vec<String>) {
+        let mut pins: std::collections::BTreeMap<(String, String), BTreeSet<String>> =
+            std::collections::BTreeMap::new();
+        for text in texts {
+            for c in USES.captures_iter(text) {
+                let uses = &c[1];
+                let Some((name, sha)) = uses.rsplit_once('@') else {
+                    continue;
+                };
+                let sha_pin = sha.len() == 40 && sha.chars().all(|c| c.is_ascii_hexdigit());
+                let mut parts = name.splitn(3, '/');
+                if let (true, None, Some(owner), Some(repo)) =
+                    (sha_pin, kb.major(uses, None), parts.next(), parts.next())
+                {
+                    pins.entry((owner.to_string(), repo.to_string()))
+                        .or_default()
+                        .insert(sha.to_lowercase());
+                }
+            }
+        }
+        for ((owner, repo), shas) in pins {
+            let tags = match self.tags(&owner, &repo) {
+                Ok(t) => t,
+                Err(why) => {
+                    if !self.gave_up.get() || !warnings.iter().any(|w| w.contains("tags:")) {
+                        warnings.push(format!("{owner}/{repo} tags: {why}"));
+                    }
+                    continue;
+                }
+            };
+            let mut majors: std::collections::BTreeMap<&str, BTreeSet<u32>> =
+                std::collections::BTreeMap::new();
+            for (sha, tag) in tags.lines().filter_map(|l| l.split_once(' ')) {
+                if let Some(m) = shas
+                    .contains(&sha.to_lowercase())
+                    .then(|| major_of(&format!("x@{tag}"), None))
+                    .flatten()
+                {
+                    majors.entry(sha).or_default().insert(m);
+                }
+            }
+            for (sha, found) in majors {
+                if let (1, Some(m)) = (found.len(), found.first()) {
+                    kb.learn_major(&format!("{owner}/{repo}"), sha, *m);
+                }
+            }
+        }
     }
 
     /// The text of what `uses` names: the `action.yml` (or `action.yaml`) of
@@ -159,44 +214,87 @@ impl Fetcher {
                 self.api,
                 encode(git_ref)
             );
-            let mut request = self
-                .agent
-                .get(&url)
-                .header("Accept", "application/vnd.github.raw")
-                .header("User-Agent", concat!("ghfix/", env!("CARGO_PKG_VERSION")))
-                .header("X-GitHub-Api-Version", "2022-11-28");
-            if let Some(token) = &self.token {
-                request = request.header("Authorization", &format!("Bearer {token}"));
-            }
-            let mut response = request.call().map_err(|e| {
-                self.gave_up.set(true);
-                format!("GET {url}: {e}")
-            })?;
-            let status = response.status().as_u16();
-            if status == 404 {
+            let Some(body) = self.get(&url, "application/vnd.github.raw")? else {
                 continue;
-            }
-            let body = response
-                .body_mut()
-                .with_config()
-                .limit(1 << 20)
-                .read_to_string()
-                .map_err(|e| format!("GET {url}: {e}"))?;
-            if status != 200 {
-                // Credentials refused or a rate limit: every further request would fail alike.
-                if matches!(status, 401 | 403 | 429) {
-                    self.gave_up.set(true);
-                }
-                let message = serde_json::from_str::<serde_json::Value>(&body)
-                    .ok()
-                    .and_then(|v| v["message"].as_str().map(str::to_string))
-                    .unwrap_or_default();
-                return Err(format!("GET {url}: HTTP {status} {message}").trim().into());
-            }
+            };
             store(&cached, &body);
             return Ok(Some(body));
         }
         Ok(None)
+    }
+
+    /// The version tags of `owner/repo` and the commits they name (`sha tag` lines), from the
+    /// cache or the API (up to 1,000 tags).
+    fn tags(&self, owner: &str, repo: &str) -> Result<String, String> {
+        let cached = self.cache_path("tags", owner, repo, "", "tags")?;
+        if let Some(text) = fresh(&cached, "tags") {
+            return Ok(text);
+        }
+        if self.gave_up.get() {
+            return Err("not fetched after an earlier failure".into());
+        }
+        let mut out = String::new();
+        for page in 1..=10 {
+            let url = format!(
+                "{}/repos/{owner}/{repo}/tags?per_page=100&page={page}",
+                self.api
+            );
+            let Some(body) = self.get(&url, "application/vnd.github+json")? else {
+                break;
+            };
+            let list: Vec<serde_json::Value> = serde_json::from_str(&body)
+                .map_err(|e| format!("GET {url}: not a list of tags: {e}"))?;
+            for t in &list {
+                if let (Some(name), Some(sha)) = (t["name"].as_str(), t["commit"]["sha"].as_str()) {
+                    out.push_str(&format!("{sha} {name}\n"));
+                }
+            }
+            if list.len() < 100 {
+                break;
+            }
+        }
+        store(&cached, &out);
+        Ok(out)
+    }
+
+    /// One GET of the API: the body of a 200 answer, `None` for 404, else the error (after
+    /// which, when the API is unreachable or refuses the token, nothing more is asked).
+    fn get(&self, url: &str, accept: &str) -> Result<Option<String>, String> {
+        let mut request = self
+            .agent
+            .get(url)
+            .header("Accept", accept)
+            .header("User-Agent", concat!("ghfix/", env!("CARGO_PKG_VERSION")))
+            .header("X-GitHub-Api-Version", "2022-11-28");
+        if let Some(token) = &self.token {
+            request = request.header("Authorization", &format!("Bearer {token}"));
+        }
+        let mut response = request.call().map_err(|e| {
+            self.gave_up.set(true);
+            format!("GET {url}: {e}")
+        })?;
+        let status = response.status().as_u16();
+        if status == 404 {
+            return Ok(None);
+        }
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(1 << 20)
+            .read_to_string()
+            .map_err(|e| format!("GET {url}: {e}"))?;
+        if status != 200 {
+            // Credentials refused or a rate limit: every further request would fail alike.
+            if matches!(status, 401 | 403 | 429) {
+                self.gave_up.set(true);
+            }
+            let message = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["message"].as_str().map(str::to_string))
+                .unwrap_or_default();
+            return Err(format!("GET {url}: HTTP {status} {message}").trim().into());
+        }
+        Ok(Some(body))
     }
 
     /// Where one file of `kind` (`actions`, `workflows`) at one ref is cached; refs and names
