@@ -79,8 +79,9 @@ pub struct RunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
-    /// Fetch the action.yml of actions ghfix has no metadata for, at the ref used, through the
-    /// GitHub API (token from GH_TOKEN or GITHUB_TOKEN; cached in ~/.cache/ghfix).
+    /// Fetch what ghfix has no metadata for through the GitHub API, at the ref used: actions'
+    /// action.yml, reusable workflows of other repositories, the tags of commit pins (token from
+    /// GH_TOKEN or GITHUB_TOKEN; cached in ~/.cache/ghfix).
     #[arg(long)]
     pub online: bool,
     /// The GitHub API root for --online (GitHub Enterprise Server: https://HOST/api/v3).
