@@ -9,9 +9,9 @@
 # Repositories come from `$GIT_MIRROR/owner+name/repo` when that folder exists (a directory of
 # bare snapshots), else they are cloned (blobless, bare) from https://github.com into a temporary
 # folder. The index is then generated from OUT:
-#   scripts/action-meta.sh scripts/action-meta.list /tmp/action-meta
-#   cargo run --example action_index -- --fetched /tmp/action-meta > rules/knowledge/action-index-fetched.yml
-#   cargo run --example action_index -- --commits /tmp/action-meta > rules/knowledge/action-commits.txt
+#   scripts/action-meta.sh scripts/action-meta.list META_DIR
+#   cargo run --example action_index -- --fetched META_DIR > rules/knowledge/action-index-fetched.yml
+#   cargo run --example action_index -- --commits META_DIR > rules/knowledge/action-commits.txt
 set -euo pipefail
 
 list=${1:?usage: action-meta.sh LIST OUT}

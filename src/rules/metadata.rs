@@ -154,8 +154,8 @@ pub const FETCHED_INDEX: &str = "\
 # Token-related metadata of the most used actions that shared/actions-meta lacks, read from each
 # action's own repository (action.yml at HEAD and at the newest tag of its three latest majors).
 # Generated; do not edit:
-#   scripts/action-meta.sh scripts/action-meta.list /tmp/action-meta
-#   cargo run --example action_index -- --fetched /tmp/action-meta > rules/knowledge/action-index-fetched.yml
+#   scripts/action-meta.sh scripts/action-meta.list META_DIR
+#   cargo run --example action_index -- --fetched META_DIR > rules/knowledge/action-index-fetched.yml
 ";
 
 /// The text of an index file for the metadata under `dir` (`SOURCES.tsv` there names the commit
