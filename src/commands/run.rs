@@ -104,10 +104,8 @@ fn process(
         }
     };
     result.calls_local = LOCAL_USES.is_match(&text);
-    let repo = Repo {
-        pending: pending.cloned(),
-        ..Repo::at(repo_root(path))
-    };
+    let mut repo = Repo::at(repo_root(path));
+    repo.pending = pending.cloned();
     let name = path
         .file_name()
         .map_or(display.clone(), |n| n.to_string_lossy().into_owned());
@@ -169,7 +167,7 @@ fn run(args: &RunArgs, fix: Option<bool>) -> Result<(Engine, Vec<FileResult>), u
         let texts: Vec<String> = found
             .files
             .iter()
-            .filter_map(|f| std::fs::read_to_string(&f.real).ok())
+            .filter_map(|f| files::read_text(&f.real, &f.shown).ok())
             .collect();
         let fetcher = Fetcher::new(&args.api_url);
         for warning in fetcher.learn(&mut engine.kb, texts.iter().map(String::as_str)) {

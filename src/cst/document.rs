@@ -551,14 +551,7 @@ fn advance(from: Point, text: &str) -> Point {
 }
 
 fn point(text: &str, byte: usize) -> Point {
-    let before = &text.as_bytes()[..byte];
-    let row = before.iter().filter(|b| **b == b'\n').count();
-    let column = byte
-        - before
-            .iter()
-            .rposition(|b| *b == b'\n')
-            .map_or(0, |i| i + 1);
-    Point { row, column }
+    advance(Point { row: 0, column: 0 }, &text[..byte])
 }
 
 #[cfg(test)]

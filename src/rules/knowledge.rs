@@ -795,11 +795,8 @@ impl Knowledge {
         table.or_else(|| first_endpoint(&self.api.compiled, path, method).map(|s| (s, None)))
     }
 
-    /// The entry of GitHub's table that decides `method path`, unless an override does.
+    /// The entry of GitHub's table for `method path`: the most specific template that fits.
     fn table_entry(&self, path: &str, method: &str) -> Option<&RestEndpoint> {
-        if first_endpoint(&self.api.compiled_overrides, path, method).is_some() {
-            return None;
-        }
         self.api
             .table
             .iter()
@@ -813,6 +810,9 @@ impl Knowledge {
     /// pull requests). Only that pair is trusted: the table's older alternatives (contents for
     /// Actions endpoints) no longer hold.
     pub fn endpoint_alternatives(&self, path: &str, method: &str) -> Vec<String> {
+        if first_endpoint(&self.api.compiled_overrides, path, method).is_some() {
+            return Vec::new();
+        }
         self.table_entry(path, method)
             .map(trusted_alternatives)
             .unwrap_or_default()
@@ -820,16 +820,21 @@ impl Knowledge {
 
     /// [`Knowledge::endpoint_alternatives`] for `github.rest.<group>.<method>`.
     pub fn method_alternatives(&self, group: &str, method: &str) -> Vec<String> {
-        let name = format!("{group}.{method}");
-        if self.api.rest_methods.contains_key(&name) {
-            return Vec::new();
+        self.table_operation(&format!("{group}.{method}"))
+            .map(trusted_alternatives)
+            .unwrap_or_default()
+    }
+
+    /// The entry of GitHub's table for the method `group.method`, unless `rest-methods` in
+    /// api.yml answers for it.
+    fn table_operation(&self, name: &str) -> Option<&RestEndpoint> {
+        if self.api.rest_methods.contains_key(name) {
+            return None;
         }
         self.api
             .table
             .iter()
-            .find(|e| e.operation.as_deref() == Some(name.as_str()))
-            .map(trusted_alternatives)
-            .unwrap_or_default()
+            .find(|e| e.operation.as_deref() == Some(name))
     }
 
     /// Whether `segment` starts a repository endpoint of GitHub's table (`issues`, `pulls` ...).
@@ -845,20 +850,11 @@ impl Knowledge {
     /// What `github.rest.<group>.<method>` needs.
     pub fn rest_method(&self, group: &str, method: &str) -> RestNeed {
         let name = format!("{group}.{method}");
-        let listed = self.api.rest_methods.get(&name).cloned();
-        let tabled = || {
-            self.api
-                .table
-                .iter()
-                .find(|e| e.operation.as_deref() == Some(name.as_str()))
-        };
-        if listed.is_none() {
-            if let Some(e) = tabled() {
-                return RestNeed::from_scope(&e.scope, e.access);
-            }
+        if let Some(e) = self.table_operation(&name) {
+            return RestNeed::from_scope(&e.scope, e.access);
         }
-        let scope = match listed {
-            Some(s) => s,
+        let scope = match self.api.rest_methods.get(&name) {
+            Some(s) => s.clone(),
             None => match self.api.rest_groups.get(group) {
                 Some(s) => s.clone(),
                 None => return RestNeed::Unknown,

@@ -26,6 +26,41 @@ static USES: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 
+/// The warnings of one [`Fetcher::learn`]: one per failure, and once the fetcher has given up,
+/// a count of what was not fetched after that.
+#[derive(Default)]
+struct Warnings {
+    list: Vec<String>,
+    skipped: usize,
+    gave_up_told: bool,
+}
+
+impl Warnings {
+    fn push(&mut self, warning: String) {
+        self.list.push(warning);
+    }
+
+    /// A failed fetch of `what`; `gave_up`: the fetcher asks nothing more.
+    fn failed(&mut self, what: &str, why: &str, gave_up: bool) {
+        if self.gave_up_told {
+            self.skipped += 1;
+            return;
+        }
+        self.gave_up_told = gave_up;
+        self.list.push(format!("{what}: {why}"));
+    }
+
+    fn done(mut self) -> Vec<String> {
+        if self.skipped > 0 {
+            self.list.push(format!(
+                "{} more not fetched after that failure; they stay unknown",
+                self.skipped
+            ));
+        }
+        self.list
+    }
+}
+
 /// Fetches action metadata through the GitHub API, with a disk cache.
 pub struct Fetcher {
     api: String,
@@ -71,83 +106,65 @@ impl Fetcher {
         kb: &mut Knowledge,
         texts: impl Iterator<Item = &'a str>,
     ) -> Vec<String> {
-        let texts: Vec<&str> = texts.collect();
-        let mut warnings = Vec::new();
-        self.learn_pins(kb, &texts, &mut warnings);
-        let mut wanted = BTreeSet::new();
-        for text in &texts {
-            for c in USES.captures_iter(text) {
-                let uses = &c[1];
+        let used: BTreeSet<&str> = texts
+            .flat_map(|t| USES.captures_iter(t).filter_map(|c| c.get(1)))
+            .map(|m| m.as_str())
+            .collect();
+        let mut warnings = Warnings::default();
+        self.learn_pins(kb, &used, &mut warnings);
+        let wanted: Vec<&str> = used
+            .iter()
+            .copied()
+            .filter(|uses| {
                 let major = kb.major(uses, None);
-                let workflow = uses.contains("/.github/workflows/");
-                if !workflow
-                    && (kb.action(uses, major).is_some()
-                        || kb.indexed(uses).is_some_and(|e| e.record(major).is_ok()))
-                {
-                    continue;
-                }
-                wanted.insert(uses.to_string());
-            }
-        }
-        let (mut skipped, mut gave_up_told) = (0, false);
+                uses.contains("/.github/workflows/")
+                    || (kb.action(uses, major).is_none()
+                        && kb.indexed(uses).is_none_or(|e| e.record(major).is_err()))
+            })
+            .collect();
         for uses in wanted {
             let workflow = uses.contains("/.github/workflows/");
-            match self.fetch(&uses) {
-                Ok(Some(text)) if workflow => kb.learn_workflow(&uses, text),
+            match self.fetch(uses) {
+                Ok(Some(text)) if workflow => kb.learn_workflow(uses, text),
                 Ok(Some(text)) => match IndexRecord::read(&text) {
-                    Some(record) => kb.learn(&uses, record),
+                    Some(record) => kb.learn(uses, record),
                     None => warnings.push(format!("{uses}: its action.yml does not parse")),
                 },
                 Ok(None) if workflow => {
                     warnings.push(format!("{uses}: no such workflow at that ref"))
                 }
                 Ok(None) => warnings.push(format!("{uses}: no action.yml at that ref")),
-                // After the failure that made the fetcher give up, one warning for the rest.
-                Err(_) if gave_up_told => skipped += 1,
-                Err(why) => {
-                    gave_up_told = self.gave_up.get();
-                    warnings.push(format!("{uses}: {why}"));
-                }
+                Err(why) => warnings.failed(uses, &why, self.gave_up.get()),
             }
         }
-        if skipped > 0 {
-            warnings.push(format!(
-                "{skipped} more not fetched after that failure; they stay unknown"
-            ));
-        }
-        warnings
+        warnings.done()
     }
 
     /// Commit pins (`owner/repo@<40 hex>`) whose major version neither a comment nor the shipped
     /// tag table tells: the repository's version tags are fetched, and a commit that tags of one
     /// major name is recorded as that major.
-    fn learn_pins(&self, kb: &mut Knowledge, texts: &[&str], warnings: &mut Vec<String>) {
-        let mut pins: std::collections::BTreeMap<(String, String), BTreeSet<String>> =
+    fn learn_pins(&self, kb: &mut Knowledge, used: &BTreeSet<&str>, warnings: &mut Warnings) {
+        let mut pins: std::collections::BTreeMap<(&str, &str), BTreeSet<String>> =
             std::collections::BTreeMap::new();
-        for text in texts {
-            for c in USES.captures_iter(text) {
-                let uses = &c[1];
-                let Some((name, sha)) = uses.rsplit_once('@') else {
-                    continue;
-                };
-                let sha_pin = sha.len() == 40 && sha.chars().all(|c| c.is_ascii_hexdigit());
-                let mut parts = name.splitn(3, '/');
-                if let (true, None, Some(owner), Some(repo)) =
-                    (sha_pin, kb.major(uses, None), parts.next(), parts.next())
-                {
-                    pins.entry((owner.to_string(), repo.to_string()))
-                        .or_default()
-                        .insert(sha.to_lowercase());
-                }
+        for uses in used {
+            let Some((name, sha)) = uses.rsplit_once('@') else {
+                continue;
+            };
+            let sha_pin = sha.len() == 40 && sha.chars().all(|c| c.is_ascii_hexdigit());
+            let mut parts = name.splitn(3, '/');
+            if let (true, None, Some(owner), Some(repo)) =
+                (sha_pin, kb.major(uses, None), parts.next(), parts.next())
+            {
+                pins.entry((owner, repo))
+                    .or_default()
+                    .insert(sha.to_lowercase());
             }
         }
         for ((owner, repo), shas) in pins {
-            let tags = match self.tags(&owner, &repo) {
+            let tags = match self.tags(owner, repo) {
                 Ok(t) => t,
                 Err(why) => {
-                    if !self.gave_up.get() || !warnings.iter().any(|w| w.contains("tags:")) {
-                        warnings.push(format!("{owner}/{repo} tags: {why}"));
-                    }
+                    warnings.failed(&format!("{owner}/{repo} tags"), &why, self.gave_up.get());
                     continue;
                 }
             };

@@ -137,11 +137,7 @@ impl Needs {
 
     /// Records a scope that `reason` may use: a note, never a grant.
     pub fn note(&mut self, permissions: &BTreeMap<String, Level>, reason: String) {
-        let scopes: Vec<String> = permissions
-            .iter()
-            .map(|(s, l)| format!("{s}: {}", l.as_str()))
-            .collect();
-        let note = format!("{reason}; grant `{}` if it does", scopes.join(", "));
+        let note = format!("{reason}; grant `{}` if it does", scopes_text(permissions));
         if !self.notes.contains(&note) {
             self.notes.push(note);
         }
@@ -161,20 +157,26 @@ pub struct Repo {
     /// Texts that replace files on disk (by canonical path): the fixes of an earlier pass of the
     /// same run, so that a caller is analysed against its callee as it will be written.
     pub pending: Option<Arc<BTreeMap<PathBuf, String>>>,
-    /// `owner/repo` (lowercase) of the repository on GitHub, from its git remote `origin`: a
-    /// repository's own action (`uses: ./`) is then known by that name.
-    pub slug: Option<String>,
+    /// `owner/repo` of the repository on GitHub, read on first use (see [`Repo::slug`]).
+    slug: std::sync::OnceLock<Option<String>>,
 }
 
 impl Repo {
     /// The repository at `root` (none when `None`), with nothing pending.
     pub fn at(root: Option<PathBuf>) -> Repo {
-        let slug = root.as_deref().and_then(github_slug);
         Repo {
             root,
-            pending: None,
-            slug,
+            ..Repo::default()
         }
+    }
+
+    /// `owner/repo` (lowercase) of the repository on GitHub, from its git remote `origin`: a
+    /// repository's own action (`uses: ./`) is then known by that name. Read only when a step
+    /// uses such an action, not for every file.
+    pub fn slug(&self) -> Option<&str> {
+        self.slug
+            .get_or_init(|| self.root.as_deref().and_then(github_slug))
+            .as_deref()
     }
 }
 
@@ -462,6 +464,13 @@ struct JobState {
     triggers: Option<Vec<String>>,
 }
 
+/// The first document of a YAML text, if it loads.
+fn first_document(text: &str) -> Option<Yaml> {
+    crate::cst::load::load_text(text)
+        .ok()
+        .and_then(|mut docs| (!docs.is_empty()).then(|| docs.swap_remove(0)))
+}
+
 /// `contents: write, issues: write`.
 fn scopes_text(permissions: &BTreeMap<String, Level>) -> String {
     permissions
@@ -566,10 +575,7 @@ impl<'a> Context<'a> {
                 .push(format!("calls the remote reusable workflow `{uses}`"));
             return;
         };
-        let Some(doc) = crate::cst::load::load_text(text)
-            .ok()
-            .and_then(|mut d| (!d.is_empty()).then(|| d.swap_remove(0)))
-        else {
+        let Some(doc) = first_document(text) else {
             needs.unknown.push(format!(
                 "the remote reusable workflow `{uses}` is not valid YAML"
             ));
@@ -625,15 +631,13 @@ impl<'a> Context<'a> {
             return None;
         };
         self.pins.borrow_mut().extend(pins(&text));
-        match crate::cst::load::load_text(&text) {
-            Ok(mut docs) if !docs.is_empty() => Some(docs.swap_remove(0)),
-            _ => {
-                needs
-                    .unknown
-                    .push(format!("the {what} `./{relative}` is not valid YAML"));
-                None
-            }
+        let doc = first_document(&text);
+        if doc.is_none() {
+            needs
+                .unknown
+                .push(format!("the {what} `./{relative}` is not valid YAML"));
         }
+        doc
     }
 
     /// The text of a local file of the repository; `None` when it is missing, not a regular
@@ -1374,7 +1378,7 @@ impl<'a> Context<'a> {
     /// action.yml has the token facts of the major version the entry describes (the action's own
     /// tests run what will be released). Composite actions are read step by step instead.
     fn own_action(&self, local: &str) -> Option<String> {
-        let slug = self.repo.slug.as_deref()?;
+        let slug = self.repo.slug()?;
         let text = self.read_local(local)?;
         let here = IndexRecord::read(&text)?;
         if here.using == "composite" {
@@ -1789,11 +1793,6 @@ mod tests {
             assert_eq!(ctx.unreadable(script).as_deref(), want, "{script}");
         }
     }
-}
-
-#[cfg(test)]
-mod endpoint_tests {
-    use super::*;
 
     #[test]
     fn a_variable_naming_the_whole_repository_is_one_segment() {
@@ -1819,11 +1818,6 @@ mod endpoint_tests {
             assert_eq!(ctx.repo_relative(endpoint), want, "{endpoint}");
         }
     }
-}
-
-#[cfg(test)]
-mod condition_tests {
-    use super::*;
 
     #[test]
     fn not_equals_holds_unless_the_input_turns_the_feature_off() {
