@@ -45,6 +45,14 @@ pub enum Op {
         /// The new item.
         value: Value,
     },
+    /// Inserts an item into a block sequence so that it becomes the item at `path` (`seq[i]`;
+    /// `i` may be the sequence's length), the items from `i` on moving down.
+    Insert {
+        /// The new item's position.
+        path: Path,
+        /// The new item.
+        value: Value,
+    },
     /// Replaces every occurrence of `from` in the source of the scalar at `path` with `to`.
     Rewrite {
         /// The scalar.
@@ -78,6 +86,7 @@ impl Op {
             Op::Set { path, .. }
             | Op::Remove { path }
             | Op::Append { path, .. }
+            | Op::Insert { path, .. }
             | Op::Rewrite { path, .. }
             | Op::Comment { path, .. }
             | Op::RenameKey { path, .. } => path,
@@ -90,6 +99,7 @@ impl Op {
             Op::Set { path, .. }
             | Op::Remove { path }
             | Op::Append { path, .. }
+            | Op::Insert { path, .. }
             | Op::Rewrite { path, .. }
             | Op::Comment { path, .. }
             | Op::RenameKey { path, .. } => path,
@@ -102,6 +112,7 @@ impl Op {
             Op::Set { path, value, .. } => format!("set {path}={value}"),
             Op::Remove { path } => format!("delete {path}"),
             Op::Append { path, value } => format!("append {path}={value}"),
+            Op::Insert { path, value } => format!("insert {path}={value}"),
             Op::Rewrite { path, from, to } => format!("rewrite {path}: {from} => {to}"),
             Op::Comment { path, text } => format!("comment {path}={text}"),
             Op::RenameKey { path, to } => format!("rename {path} => {to}"),
@@ -306,6 +317,9 @@ fn invalid(op: &Op, message: impl Into<String>) -> EditError {
 /// Turns one operation into splices against the current text (applied back to front).
 fn plan(doc: &Document, op: &Op, style: &dyn Fn() -> Style) -> Result<Vec<Splice>, EditError> {
     let path = op.path();
+    if let Op::Insert { value, .. } = op {
+        return Ok(vec![insert_item(doc, op, value, style())?]);
+    }
     let lookup = doc.lookup(path).map_err(|source| EditError::Path {
         op: op.describe(),
         source,
@@ -399,6 +413,7 @@ fn plan(doc: &Document, op: &Op, style: &dyn Fn() -> Style) -> Result<Vec<Splice
             Op::Remove { .. } | Op::Rewrite { .. } | Op::Comment { .. } | Op::RenameKey { .. },
             Lookup::Missing { .. },
         ) => return Err(invalid(op, format!("`{path}` does not exist"))),
+        (Op::Insert { .. }, _) => unreachable!("planned above"),
     };
     splices.sort_by_key(|s| std::cmp::Reverse(s.0.start));
     Ok(splices)
@@ -767,12 +782,26 @@ fn insert_block(
     let first_before = (0..siblings.len()).find(|i| has(*i, &place.before));
     let limit = first_before.unwrap_or(siblings.len());
     let after = (0..limit).rev().find(|i| has(*i, &place.after));
+    insert_block_at(doc, siblings, after, first_before, render(col, &style))
+}
+
+/// Splices `body` (rendered lines at the siblings' column) into a block collection: after
+/// sibling `after`, else before sibling `first_before`, else after the last sibling.
+fn insert_block_at(
+    doc: &Document,
+    siblings: &[Slot],
+    after: Option<usize>,
+    first_before: Option<usize>,
+    body: String,
+) -> Result<Splice, EditError> {
+    let text = doc.text();
+    let first = siblings[0].node();
+    let col = column(text, first.start_byte());
     let line_begins = |n: Node| {
         text[line_start(text, n.start_byte())..n.start_byte()]
             .trim()
             .is_empty()
     };
-    let body = render(col, &style);
     match (after, first_before) {
         (None, Some(0)) if line_begins(first) => {
             let pos = leading_comments_start(text, line_start(text, first.start_byte()), col);
@@ -919,6 +948,41 @@ fn remove(doc: &Document, op: &Op, slot: Slot, style: Style) -> Result<Vec<Splic
 }
 
 /// The splice that appends `value` to the sequence at `slot`.
+/// The splice that inserts `value` as the item at `op`'s path (`seq[i]`) of a block sequence.
+fn insert_item(doc: &Document, op: &Op, value: &Value, style: Style) -> Result<Splice, EditError> {
+    let path = op.path();
+    let Some((parent, Segment::Index(index))) = path.split_last() else {
+        return Err(invalid(op, "the path must end with an index (`steps[2]`)"));
+    };
+    let lookup = doc.lookup(&parent).map_err(|source| EditError::Path {
+        op: op.describe(),
+        source,
+    })?;
+    let Lookup::Found(slot) = lookup else {
+        return Err(invalid(op, format!("`{parent}` does not exist")));
+    };
+    refuse_aliased(doc, op, slot.node(), false)?;
+    let Some((Shape::BlockSequence, seq)) = slot.value().and_then(|v| doc.content(v)) else {
+        return Err(invalid(op, format!("`{parent}` is not a block sequence")));
+    };
+    let items = doc.items(seq);
+    let index = *index;
+    if index > items.len() {
+        return Err(invalid(
+            op,
+            format!("`{parent}` has {} items", items.len()),
+        ));
+    }
+    let col = column(doc.text(), items[0].node().start_byte());
+    let mut body = " ".repeat(col);
+    body.push('-');
+    style::after_indicator(&mut body, value, col, &style, true);
+    match index {
+        0 => insert_block_at(doc, &items, None, Some(0), body),
+        i => insert_block_at(doc, &items, Some(i - 1), None, body),
+    }
+}
+
 fn append(
     doc: &Document,
     op: &Op,
@@ -1027,6 +1091,33 @@ mod tests {
                 "{header}"
             );
         }
+    }
+
+    #[test]
+    fn an_item_is_inserted_at_its_index() {
+        let insert = |text: &str, path: &str| {
+            let doc = Document::parse(text.to_string()).unwrap();
+            let op = Op::Insert {
+                path: Path::parse(path).unwrap(),
+                value: serde_json::json!({"uses": "a/b@v1", "with": {"x": 1}}),
+            };
+            apply(&doc, &[op]).map(|d| d.text().to_string())
+        };
+        let steps = "steps:\n  # first\n  - run: a\n\n  - run: b\n";
+        assert_eq!(
+            insert(steps, "steps[0]").unwrap(),
+            "steps:\n  - uses: a/b@v1\n    with:\n      x: 1\n  # first\n  - run: a\n\n  - run: b\n"
+        );
+        assert_eq!(
+            insert(steps, "steps[1]").unwrap(),
+            "steps:\n  # first\n  - run: a\n\n  - uses: a/b@v1\n    with:\n      x: 1\n\n  - run: b\n"
+        );
+        assert_eq!(
+            insert(steps, "steps[2]").unwrap(),
+            "steps:\n  # first\n  - run: a\n\n  - run: b\n\n  - uses: a/b@v1\n    with:\n      x: 1\n"
+        );
+        assert!(insert(steps, "steps[3]").is_err());
+        assert!(insert("steps: [a]\n", "steps[0]").is_err());
     }
 
     #[test]

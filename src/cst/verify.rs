@@ -177,6 +177,17 @@ pub fn expect(docs: &mut [Yaml], op: &Op) -> Result<(), ExpectError> {
                 _ => return Err(ExpectError(format!("`{path}` is not a sequence"))),
             }
         }
+        Op::Insert { value, .. } => {
+            let (parent, last) = path
+                .split_last()
+                .ok_or_else(|| ExpectError("cannot insert a document".into()))?;
+            match (slot(root, &parent, false)?, last) {
+                (Yaml::Array(a), Segment::Index(i)) if *i <= a.len() => {
+                    a.insert(*i, to_yaml(value))
+                }
+                _ => return Err(ExpectError(format!("`{path}` cannot be inserted"))),
+            }
+        }
         Op::Remove { .. } => {
             let (parent, last) = path
                 .split_last()

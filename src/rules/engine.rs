@@ -9,7 +9,9 @@ use crate::cst::{self, Document, EditError, Op, Path, Place, Value};
 use crate::rules::knowledge::{Knowledge, Level};
 use crate::rules::load::locate;
 use crate::rules::permissions::{granted, Context, Grant, Needs, Repo};
-use crate::rules::schema::{Match, Rule, Safety, Severity};
+use crate::rules::lang::eval::{Scope, Vars};
+use crate::rules::lang::{template, Match};
+use crate::rules::schema::{Rule, Safety, Severity};
 use crate::workflow::Workflow;
 
 /// One problem found in a file, with its fix when there is one.
@@ -282,43 +284,106 @@ impl Engine {
         only: &[String],
     ) -> Vec<Finding> {
         let wf = Workflow::from_yaml(root);
-        if wf.is_action || wf.jobs.is_empty() {
-            return Vec::new();
-        }
-        let needs: Vec<Needs> = wf.jobs.iter().map(|j| ctx.job(&wf, j)).collect();
+        // What each job needs from its token: worked out once, and only for the analyses.
+        let needs_cell = std::cell::OnceCell::new();
+        let needs = || -> &Vec<Needs> {
+            needs_cell.get_or_init(|| wf.jobs.iter().map(|j| ctx.job(&wf, j)).collect())
+        };
+        let analysable = !wf.is_action && !wf.jobs.is_empty();
         let mut findings = Vec::new();
         for rule in self
             .rules
             .iter()
             .filter(|r| only.is_empty() || only.contains(&r.id))
         {
+            let scope = Scope {
+                root,
+                file: name,
+                utils: &rule.utils,
+            };
             match &rule.matcher {
-                Match::Workflow { missing }
-                    if missing == "permissions" && wf.permissions.is_none() =>
-                {
-                    findings.extend(self.least_privilege(rule, name, root, &wf, &needs));
-                }
-                Match::Job {
-                    lacks_needed_scope,
-                    grants_unneeded_scope,
-                } => {
-                    if *lacks_needed_scope {
-                        findings.extend(self.missing_scopes(rule, doc, &wf, &needs));
+                Match::Workflow(w) => {
+                    let least_privilege = w.missing.as_deref() == Some("permissions")
+                        && rule.fix.permissions.is_some();
+                    let analysis = least_privilege || w.top_level_write || w.invalid_permissions;
+                    let mut vars = Vars::new();
+                    if !scope.workflow(w, &mut vars) || (analysis && !analysable) {
+                        continue;
                     }
-                    if *grants_unneeded_scope {
-                        findings.extend(self.excessive(rule, doc, &wf, &needs));
+                    if least_privilege {
+                        findings.extend(self.least_privilege(rule, name, root, &wf, needs()));
+                    }
+                    if w.top_level_write {
+                        findings.extend(self.top_level_writes(rule, &wf, needs()));
+                    }
+                    if w.invalid_permissions {
+                        findings.extend(self.invalid_scopes(rule, &wf));
+                    }
+                    if !analysis {
+                        findings.push(self.written(rule, Path::default(), vars));
                     }
                 }
-                Match::TopLevel { grants_write: true } => {
-                    findings.extend(self.top_level_writes(rule, &wf, &needs));
+                Match::Job(j) => {
+                    let matched: Vec<(String, Vars)> = scope
+                        .jobs()
+                        .into_iter()
+                        .filter_map(|job| {
+                            let mut vars = Vars::new();
+                            scope.job(j, job, &mut vars).then(|| (job.id(), vars))
+                        })
+                        .collect();
+                    if j.lacks_needed_scope || j.grants_unneeded_scope {
+                        if !analysable {
+                            continue;
+                        }
+                        let keep: Vec<bool> = wf
+                            .jobs
+                            .iter()
+                            .map(|job| matched.iter().any(|(id, _)| *id == job.id))
+                            .collect();
+                        if j.lacks_needed_scope {
+                            findings.extend(self.missing_scopes(rule, doc, &wf, needs(), &keep));
+                        }
+                        if j.grants_unneeded_scope {
+                            findings.extend(self.excessive(rule, doc, &wf, needs(), &keep));
+                        }
+                    } else {
+                        for (id, vars) in matched {
+                            let at = Path::default().key("jobs").key(id);
+                            findings.push(self.written(rule, at, vars));
+                        }
+                    }
                 }
-                Match::Permissions { invalid: true } => {
-                    findings.extend(self.invalid_scopes(rule, &wf));
+                Match::Step(s) => {
+                    for step in scope.steps() {
+                        let mut vars = Vars::new();
+                        if scope.step(s, step, &mut vars) {
+                            findings.push(self.written(rule, step.path(), vars));
+                        }
+                    }
                 }
-                _ => {}
             }
         }
         findings
+    }
+
+    /// The finding of a rule written in the rule language, at the matched node: its message and
+    /// edits filled in from the variables (and transforms). A fix that needs a variable without
+    /// a value is not offered; the finding says why.
+    fn written(&self, rule: &Rule, node: Path, mut vars: Vars) -> Finding {
+        template::transform(&rule.transform, &mut vars);
+        let at = rule
+            .at
+            .as_deref()
+            .and_then(|a| template::resolve(a, &node, &vars).ok())
+            .unwrap_or_else(|| node.clone());
+        let message = template::fill_known(&rule.summary, &vars);
+        let mut finding = self.finding(rule, &at, message);
+        match template::ops(&rule.fix.edits, &node, &vars) {
+            Ok(ops) => finding.ops = ops,
+            Err(why) => finding.notes.push(format!("no fix offered: {why}")),
+        }
+        finding
     }
 
     /// Findings for scope names and levels GitHub rejects (the workflow then fails to start),
@@ -647,6 +712,7 @@ impl Engine {
         doc: Option<(&Document, usize)>,
         wf: &Workflow,
         needs: &[Needs],
+        keep: &[bool],
     ) -> Vec<Finding> {
         let mut out = Vec::new();
         let comments = rule
@@ -654,7 +720,7 @@ impl Engine {
             .add_scope
             .as_ref()
             .is_some_and(|a| a.comment_reasons);
-        for (job, n) in wf.jobs.iter().zip(needs) {
+        for ((job, n), _) in wf.jobs.iter().zip(needs).zip(keep).filter(|(_, k)| **k) {
             let (block, own) = match (&job.permissions, &wf.permissions) {
                 (Some(b), _) => (b, true),
                 (None, Some(b)) => (b, false),
@@ -742,10 +808,11 @@ impl Engine {
         doc: Option<(&Document, usize)>,
         wf: &Workflow,
         needs: &[Needs],
+        keep: &[bool],
     ) -> Vec<Finding> {
         let comments = rule.fix.narrow.as_ref().is_some_and(|a| a.comment_reasons);
         let mut out = Vec::new();
-        for (job, n) in wf.jobs.iter().zip(needs) {
+        for ((job, n), _) in wf.jobs.iter().zip(needs).zip(keep).filter(|(_, k)| **k) {
             let Some(block) = &job.permissions else {
                 continue;
             };

@@ -2,6 +2,7 @@
 
 pub mod engine;
 pub mod knowledge;
+pub mod lang;
 pub mod load;
 pub mod metadata;
 pub mod online;

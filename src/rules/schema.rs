@@ -1,11 +1,16 @@
 //! The rule-file format (YAML, read with serde; errors carry file:line:col).
 
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use crate::rules::lang::{self, Edit, Match, Transform};
 
 use crate::rules::load;
 
 /// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Worth knowing.
@@ -19,7 +24,7 @@ pub enum Severity {
 }
 
 /// When a rule's fix is applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Safety {
     /// By `ghfix apply`.
@@ -30,41 +35,8 @@ pub enum Safety {
     Manual,
 }
 
-/// What a rule matches: one of the engine's matchers.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub enum Match {
-    /// A workflow-level condition: `{ workflow: { missing: permissions } }`.
-    Workflow {
-        /// A top-level key the workflow lacks.
-        missing: String,
-    },
-    /// A job-level condition: `{ job: { lacks-needed-scope: true } }`.
-    Job {
-        /// The job's effective permissions lack a scope its steps need.
-        #[serde(rename = "lacks-needed-scope", default)]
-        lacks_needed_scope: bool,
-        /// The job's own block grants a scope (or a level) its steps do not need.
-        #[serde(rename = "grants-unneeded-scope", default)]
-        grants_unneeded_scope: bool,
-    },
-    /// A condition on the top-level block: `{ top-level: { grants-write: true } }`.
-    TopLevel {
-        /// It grants write on some scope (or is `write-all`), so every job without its own block
-        /// holds that write.
-        #[serde(rename = "grants-write", default)]
-        grants_write: bool,
-    },
-    /// A condition on every `permissions:` block: `{ permissions: { invalid: true } }`.
-    Permissions {
-        /// A scope name or level GitHub does not accept.
-        #[serde(default)]
-        invalid: bool,
-    },
-}
-
 /// Parameters of the least-privilege fix.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct PermissionsFix {
     /// `read-contents`: `contents: read` at the top (or `{}` when no job reads the repository).
@@ -78,8 +50,9 @@ pub struct PermissionsFix {
     pub on_unknown: String,
 }
 
-/// What a rule changes.
-#[derive(Debug, Clone, Deserialize)]
+/// What a rule changes: edits written in the rule, or one of the named fixes built into ghfix
+/// (for the analyses: `permissions`, `add-scope`, `narrow`, `move-writes`, `respell`).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Fix {
     /// Add least-privilege `permissions:` blocks.
@@ -93,10 +66,13 @@ pub struct Fix {
     /// Respell an invalid scope name or level where one valid spelling is meant.
     #[serde(default)]
     pub respell: bool,
+    /// Edits at the matched node, in order, verified as one batch.
+    #[serde(default)]
+    pub edits: Vec<Edit>,
 }
 
 /// Parameters of the add-scope and narrow fixes.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct AddScope {
     /// Put a `# reason` comment on the added scope.
@@ -106,7 +82,7 @@ pub struct AddScope {
 
 /// An inline test case: `before` must produce `after` (or no change when `after` is absent) and
 /// `findings` findings.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleTest {
     /// What the case pins.
@@ -120,7 +96,7 @@ pub struct RuleTest {
 }
 
 /// A rule file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
     /// Stable identifier.
@@ -131,14 +107,25 @@ pub struct Rule {
     pub severity: Severity,
     /// When its fix applies.
     pub safety: Safety,
-    /// The finding's message; `{workflow}` and `{job}` are filled in.
+    /// The finding's message, a template: `{workflow}`, `{job}`, `{step}`, the `uses:` parts,
+    /// regex captures and transforms are filled in.
     pub summary: String,
     /// Markdown for `ghfix explain`.
     pub docs: String,
     /// What it matches.
     #[serde(rename = "match")]
     pub matcher: Match,
-    /// What it changes.
+    /// Named rule objects that `matches: NAME` refers to.
+    #[serde(default)]
+    pub utils: BTreeMap<String, Match>,
+    /// Variables computed from the captured ones, for the message and the edits.
+    #[serde(default)]
+    pub transform: BTreeMap<String, Transform>,
+    /// Where the finding points, relative to the matched node (`uses`, `with.token`); default:
+    /// the node.
+    pub at: Option<String>,
+    /// What it changes (nothing: a finding only).
+    #[serde(default)]
     pub fix: Fix,
     /// Inline test cases.
     #[serde(default)]
@@ -170,8 +157,24 @@ pub const EMBEDDED: &[(&str, &str)] = &[
 ];
 
 impl Rule {
-    /// Reads one rule file.
+    /// Reads one rule file, and checks that every `matches:` names a util of the file.
     pub fn parse(name: &str, text: &str) -> Result<Rule, String> {
-        load::parse(name, text)
+        let rule: Rule = load::parse(name, text)?;
+        let mut refs = Vec::new();
+        for m in std::iter::once(&rule.matcher).chain(rule.utils.values()) {
+            lang::util_refs(m, &mut refs);
+        }
+        if let Some(missing) = refs.iter().find(|r| !rule.utils.contains_key(*r)) {
+            return Err(format!(
+                "{name}: `matches: {missing}` names no entry of `utils:`"
+            ));
+        }
+        Ok(rule)
+    }
+
+    /// The JSON Schema of rule files, generated from these types.
+    pub fn json_schema() -> String {
+        let schema = schemars::schema_for!(Rule);
+        serde_json::to_string_pretty(&schema).expect("a schema serialises") + "\n"
     }
 }

@@ -1,0 +1,644 @@
+//! Matching rule objects against one document's meaning. Each node carries its path, so that a
+//! match can be located and edited; variables captured on the way are kept only when the whole
+//! rule object matches.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use yaml_rust2::Yaml;
+
+use super::{
+    CommandPattern, Entries, JobRule, Match, Pattern, PatternObject, StepRule, UsesPattern,
+    ValueKind, WorkflowRule,
+};
+use crate::cst::{Path, Segment};
+use crate::workflow::model::scalar;
+
+/// Variables: captured names and their values.
+pub type Vars = BTreeMap<String, String>;
+
+/// What a rule is matched against: one document of one file, and the rule file's utils.
+pub struct Scope<'a> {
+    /// The document's meaning.
+    pub root: &'a Yaml,
+    /// The file's name as shown.
+    pub file: &'a str,
+    /// The rule file's named rule objects.
+    pub utils: &'a BTreeMap<String, Match>,
+}
+
+/// A job of the document.
+#[derive(Clone, Copy)]
+pub struct JobNode<'a> {
+    /// Its key (the job's id).
+    pub key: &'a Yaml,
+    /// Its meaning.
+    pub yaml: &'a Yaml,
+    /// Its index among the jobs.
+    pub index: usize,
+}
+
+/// A step of a job, or of a composite action (`job` is `None`).
+#[derive(Clone, Copy)]
+pub struct StepNode<'a> {
+    /// The job it belongs to.
+    pub job: Option<JobNode<'a>>,
+    /// Every step of that job.
+    pub steps: &'a [Yaml],
+    /// Its index.
+    pub index: usize,
+}
+
+fn get<'y>(y: &'y Yaml, key: &str) -> Option<&'y Yaml> {
+    match y {
+        Yaml::Hash(h) => h
+            .iter()
+            .find(|(k, _)| scalar(k).as_deref() == Some(key))
+            .map(|(_, v)| v),
+        _ => None,
+    }
+}
+
+/// Follows a relative path written in a rule (`with.token`, `environment.name`).
+fn get_path<'y>(y: &'y Yaml, path: &str) -> Option<&'y Yaml> {
+    let parsed = Path::parse(path).ok()?;
+    parsed
+        .segments
+        .iter()
+        .try_fold(y, |node, segment| match segment {
+            Segment::Key(k) => get(node, k),
+            Segment::Index(i) => match node {
+                Yaml::Array(a) => a.get(*i),
+                _ => None,
+            },
+        })
+}
+
+impl JobNode<'_> {
+    /// The job's id.
+    pub fn id(&self) -> String {
+        scalar(self.key).unwrap_or_default()
+    }
+
+    /// Its path in the document.
+    pub fn path(&self) -> Path {
+        Path::default().key("jobs").key(self.id())
+    }
+}
+
+impl StepNode<'_> {
+    /// Its path in the document.
+    pub fn path(&self) -> Path {
+        match self.job {
+            Some(job) => job.path().key("steps").index(self.index),
+            None => Path::default().key("runs").key("steps").index(self.index),
+        }
+    }
+}
+
+impl<'a> Scope<'a> {
+    /// The jobs, in file order.
+    pub fn jobs(&self) -> Vec<JobNode<'a>> {
+        match get(self.root, "jobs") {
+            Some(Yaml::Hash(h)) => h
+                .iter()
+                .enumerate()
+                .map(|(index, (key, yaml))| JobNode { key, yaml, index })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Every step: each job's, or a composite action's `runs.steps`.
+    pub fn steps(&self) -> Vec<StepNode<'a>> {
+        let mut out = Vec::new();
+        let mut add = |job: Option<JobNode<'a>>, list: Option<&'a Yaml>| {
+            if let Some(Yaml::Array(steps)) = list {
+                out.extend((0..steps.len()).map(|index| StepNode { job, steps, index }));
+            }
+        };
+        if get(self.root, "jobs").is_some() {
+            for job in self.jobs() {
+                add(Some(job), get(job.yaml, "steps"));
+            }
+        } else {
+            add(None, get(self.root, "runs").and_then(|r| get(r, "steps")));
+        }
+        out
+    }
+
+    /// Whether the workflow matches `rule`; `vars` gains its captures when it does.
+    pub fn workflow(&self, rule: &WorkflowRule, vars: &mut Vars) -> bool {
+        let mut got = vars.clone();
+        got.insert("workflow".into(), self.file.to_string());
+        let root = self.root;
+        let ok = (|| {
+            if let Some(p) = &rule.on {
+                let on = get(root, "on");
+                let names: Vec<Yaml> = match on {
+                    Some(Yaml::Hash(h)) => h.keys().cloned().collect(),
+                    Some(Yaml::Array(a)) => a.clone(),
+                    Some(other) => vec![other.clone()],
+                    None => Vec::new(),
+                };
+                let list = (!names.is_empty()).then_some(Yaml::Array(names));
+                if !pattern(p, list.as_ref(), &mut got) {
+                    return false;
+                }
+            }
+            let file = Yaml::String(self.file.to_string());
+            if !opt(&rule.file, Some(&file), &mut got)
+                || !opt(&rule.name, get(root, "name"), &mut got)
+                || !fields(&rule.field, root, &mut got)
+            {
+                return false;
+            }
+            if let Some(key) = &rule.missing {
+                if get(root, key).is_some() {
+                    return false;
+                }
+            }
+            if let Some(job) = &rule.has {
+                if !self.jobs().into_iter().any(|j| self.job(job, j, &mut got)) {
+                    return false;
+                }
+            }
+            combinators(
+                &rule.all,
+                &rule.any,
+                &rule.not,
+                &mut got,
+                |r, v| self.workflow(r, v),
+            ) && self.util(&rule.matches, &mut got, |m, v| match m {
+                Match::Workflow(r) => Some(self.workflow(r, v)),
+                _ => None,
+            })
+        })();
+        commit(ok, vars, got)
+    }
+
+    /// Whether `job` matches `rule`.
+    pub fn job(&self, rule: &JobRule, job: JobNode, vars: &mut Vars) -> bool {
+        let mut got = vars.clone();
+        got.insert("job".into(), job.id());
+        let y = job.yaml;
+        let id = Yaml::String(job.id());
+        let ok = (|| {
+            if !opt(&rule.id, Some(&id), &mut got)
+                || !opt(&rule.name, get(y, "name"), &mut got)
+                || !opt(&rule.condition, get(y, "if"), &mut got)
+                || !opt(&rule.runs_on, get(y, "runs-on"), &mut got)
+                || !opt(&rule.permissions, get(y, "permissions"), &mut got)
+                || !fields(&rule.field, y, &mut got)
+            {
+                return false;
+            }
+            if let Some(u) = &rule.uses {
+                if !uses(u, get(y, "uses"), &mut got) {
+                    return false;
+                }
+            }
+            if let Some(step) = &rule.has {
+                let Some(Yaml::Array(steps)) = get(y, "steps") else {
+                    return false;
+                };
+                let found = (0..steps.len()).any(|index| {
+                    let node = StepNode {
+                        job: Some(job),
+                        steps,
+                        index,
+                    };
+                    self.step(step, node, &mut got)
+                });
+                if !found {
+                    return false;
+                }
+            }
+            if let Some(w) = &rule.inside {
+                if !self.workflow(w, &mut got) {
+                    return false;
+                }
+            }
+            combinators(&rule.all, &rule.any, &rule.not, &mut got, |r, v| {
+                self.job(r, job, v)
+            }) && self.util(&rule.matches, &mut got, |m, v| match m {
+                Match::Job(r) => Some(self.job(r, job, v)),
+                _ => None,
+            })
+        })();
+        commit(ok, vars, got)
+    }
+
+    /// Whether `step` matches `rule`.
+    pub fn step(&self, rule: &StepRule, step: StepNode, vars: &mut Vars) -> bool {
+        let mut got = vars.clone();
+        let y = &step.steps[step.index];
+        if let Some(job) = step.job {
+            got.insert("job".into(), job.id());
+        }
+        got.insert("step".into(), step_label(y, step.index));
+        let ok = (|| {
+            if !opt(&rule.run, get(y, "run"), &mut got)
+                || !opt(&rule.name, get(y, "name"), &mut got)
+                || !opt(&rule.id, get(y, "id"), &mut got)
+                || !opt(&rule.condition, get(y, "if"), &mut got)
+                || !opt(&rule.shell, get(y, "shell"), &mut got)
+                || !entries(&rule.with, get(y, "with"), &mut got)
+                || !entries(&rule.env, get(y, "env"), &mut got)
+                || !fields(&rule.field, y, &mut got)
+            {
+                return false;
+            }
+            if let Some(u) = &rule.uses {
+                if !uses(u, get(y, "uses"), &mut got) {
+                    return false;
+                }
+            }
+            if let Some(c) = &rule.command {
+                let Some(script) = get(y, "run").and_then(scalar) else {
+                    return false;
+                };
+                if !command(c, &script, &mut got) {
+                    return false;
+                }
+            }
+            let others = |range: std::ops::Range<usize>, r: &StepRule, v: &mut Vars| {
+                range.into_iter().any(|index| {
+                    self.step(
+                        r,
+                        StepNode {
+                            job: step.job,
+                            steps: step.steps,
+                            index,
+                        },
+                        v,
+                    )
+                })
+            };
+            if let Some(r) = &rule.follows {
+                if !others(0..step.index, r, &mut got) {
+                    return false;
+                }
+            }
+            if let Some(r) = &rule.precedes {
+                if !others(step.index + 1..step.steps.len(), r, &mut got) {
+                    return false;
+                }
+            }
+            if let Some(j) = &rule.inside {
+                match step.job {
+                    Some(job) if self.job(j, job, &mut got) => {}
+                    _ => return false,
+                }
+            }
+            combinators(&rule.all, &rule.any, &rule.not, &mut got, |r, v| {
+                self.step(r, step, v)
+            }) && self.util(&rule.matches, &mut got, |m, v| match m {
+                Match::Step(r) => Some(self.step(r, step, v)),
+                _ => None,
+            })
+        })();
+        if ok {
+            // The step's own names win over those of related steps.
+            got.insert("step".into(), step_label(y, step.index));
+        }
+        commit(ok, vars, got)
+    }
+
+    /// `matches: NAME`: the util must exist and be of the node's kind (checked when the rule
+    /// file is loaded, so a mismatch here simply does not match).
+    fn util(
+        &self,
+        name: &Option<String>,
+        vars: &mut Vars,
+        run: impl Fn(&Match, &mut Vars) -> Option<bool>,
+    ) -> bool {
+        match name {
+            None => true,
+            Some(n) => self
+                .utils
+                .get(n)
+                .and_then(|m| run(m, vars))
+                .unwrap_or(false),
+        }
+    }
+}
+
+/// `name:`, else `uses:`, else `step N`.
+fn step_label(y: &Yaml, index: usize) -> String {
+    get(y, "name")
+        .and_then(scalar)
+        .or_else(|| get(y, "uses").and_then(scalar))
+        .unwrap_or_else(|| format!("step {}", index + 1))
+}
+
+fn commit(ok: bool, vars: &mut Vars, got: Vars) -> bool {
+    if ok {
+        *vars = got;
+    }
+    ok
+}
+
+fn combinators<R>(
+    all: &Option<Vec<R>>,
+    any: &Option<Vec<R>>,
+    not: &Option<Box<R>>,
+    vars: &mut Vars,
+    run: impl Fn(&R, &mut Vars) -> bool,
+) -> bool {
+    if let Some(all) = all {
+        if !all.iter().all(|r| run(r, vars)) {
+            return false;
+        }
+    }
+    if let Some(any) = any {
+        if !any.iter().any(|r| run(r, vars)) {
+            return false;
+        }
+    }
+    if let Some(not) = not {
+        if run(not, &mut vars.clone()) {
+            return false;
+        }
+    }
+    true
+}
+
+fn opt(p: &Option<Pattern>, value: Option<&Yaml>, vars: &mut Vars) -> bool {
+    p.as_ref().is_none_or(|p| pattern(p, value, vars))
+}
+
+fn entries(want: &Option<Entries>, map: Option<&Yaml>, vars: &mut Vars) -> bool {
+    let Some(want) = want else { return true };
+    want.iter()
+        .all(|(key, p)| pattern(p, map.and_then(|m| get(m, key)), vars))
+}
+
+fn fields(want: &Option<Entries>, node: &Yaml, vars: &mut Vars) -> bool {
+    let Some(want) = want else { return true };
+    want.iter()
+        .all(|(path, p)| pattern(p, get_path(node, path), vars))
+}
+
+/// The texts a value offers to text conditions: a scalar's, or each scalar item's.
+fn texts(value: Option<&Yaml>) -> Vec<String> {
+    match value {
+        Some(Yaml::Array(items)) => items.iter().filter_map(scalar).collect(),
+        Some(Yaml::Null) => vec![String::new()],
+        Some(y) => scalar(y).into_iter().collect(),
+        None => Vec::new(),
+    }
+}
+
+/// Whether `value` (absent: `None`) matches `p`.
+pub fn pattern(p: &Pattern, value: Option<&Yaml>, vars: &mut Vars) -> bool {
+    let o = match p {
+        Pattern::Exact(s) => return texts(value).contains(&s.text()),
+        Pattern::Object(o) => o,
+    };
+    let mut got = vars.clone();
+    if o.present.is_some_and(|present| present != value.is_some()) {
+        return false;
+    }
+    if let Some(not) = &o.not {
+        if pattern(not, value, &mut got.clone()) {
+            return false;
+        }
+    }
+    if let Some(any) = &o.any {
+        if !any.iter().any(|p| pattern(p, value, &mut got)) {
+            return false;
+        }
+    }
+    let ok = if has_text_conditions(o) {
+        texts(value).iter().any(|t| text(o, t, &mut got))
+    } else {
+        value.is_some() || o.present.is_some() || o.not.is_some() || o.any.is_some()
+    };
+    commit(ok, vars, got)
+}
+
+fn has_text_conditions(o: &PatternObject) -> bool {
+    o.equals.is_some()
+        || o.one_of.is_some()
+        || o.contains.is_some()
+        || o.glob.is_some()
+        || o.regex.is_some()
+        || o.is.is_some()
+}
+
+static SECRET: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\$\{\{[^}]*?\bsecrets\.([A-Za-z_][A-Za-z0-9_]*)").expect("valid regex")
+});
+static VARIABLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\$\{\{[^}]*?\bvars\.([A-Za-z_][A-Za-z0-9_]*)").expect("valid regex")
+});
+
+fn text(o: &PatternObject, t: &str, vars: &mut Vars) -> bool {
+    let mut got = vars.clone();
+    let ok = o.equals.as_ref().is_none_or(|e| e.text() == t)
+        && o.one_of
+            .as_ref()
+            .is_none_or(|l| l.iter().any(|e| e.text() == t))
+        && o.contains.as_ref().is_none_or(|c| t.contains(c.as_str()))
+        && o.glob.as_ref().is_none_or(|g| g.is_match(t))
+        && o.regex.as_ref().is_none_or(|re| capture(&re.0, t, &mut got))
+        && o.is.is_none_or(|kind| is(kind, t, &mut got));
+    commit(ok, vars, got)
+}
+
+fn is(kind: ValueKind, t: &str, vars: &mut Vars) -> bool {
+    let secret = |vars: &mut Vars, other: bool| {
+        let found = SECRET
+            .captures_iter(t)
+            .map(|c| c[1].to_string())
+            .find(|name| !other || !name.eq_ignore_ascii_case("GITHUB_TOKEN"));
+        found.map(|name| vars.insert("secret".into(), name)).is_some()
+    };
+    match kind {
+        ValueKind::GithubToken => crate::workflow::token::is_github_token(t),
+        ValueKind::Secret => secret(vars, false),
+        ValueKind::OtherSecret => secret(vars, true),
+        ValueKind::Variable => VARIABLE
+            .captures(t)
+            .map(|c| vars.insert("var".into(), c[1].to_string()))
+            .is_some(),
+        ValueKind::Expression => t.contains("${{"),
+        ValueKind::Literal => !t.contains("${{"),
+    }
+}
+
+/// Matches `re` and records its named groups.
+fn capture(re: &Regex, t: &str, vars: &mut Vars) -> bool {
+    let Some(c) = re.captures(t) else {
+        return false;
+    };
+    for name in re.capture_names().flatten() {
+        if let Some(m) = c.name(name) {
+            vars.insert(name.to_string(), m.as_str().to_string());
+        }
+    }
+    true
+}
+
+/// The parts of a `uses:` value: (action, owner, repo, path, ref).
+fn uses_parts(value: &str) -> (String, String, String, String, String) {
+    let (action, reference) = value.split_once('@').unwrap_or((value, ""));
+    let mut parts = action.splitn(3, '/');
+    let owner = parts.next().unwrap_or_default().to_string();
+    let repo = parts.next().unwrap_or_default().to_string();
+    let path = parts.next().unwrap_or_default().to_string();
+    (action.to_string(), owner, repo, path, reference.to_string())
+}
+
+fn uses(p: &UsesPattern, value: Option<&Yaml>, vars: &mut Vars) -> bool {
+    let Some(text) = value.and_then(scalar) else {
+        return false;
+    };
+    let (action, owner, repo, path, reference) = uses_parts(&text);
+    let mut got = vars.clone();
+    let ok = match p {
+        UsesPattern::Glob(g) if g.text.contains('@') => g.is_match(&text),
+        UsesPattern::Glob(g) => g.is_match(&action),
+        UsesPattern::Parts(parts) => {
+            let s = |v: &str| Yaml::String(v.to_string());
+            let local = text.starts_with("./") || text.starts_with("../");
+            let pinned = reference.len() == 40 && reference.chars().all(|c| c.is_ascii_hexdigit());
+            opt(&parts.action, Some(&s(&action)), &mut got)
+                && opt(&parts.owner, Some(&s(&owner)), &mut got)
+                && opt(&parts.repo, Some(&s(&repo)), &mut got)
+                && opt(&parts.path, Some(&s(&path)), &mut got)
+                && opt(&parts.reference, Some(&s(&reference)), &mut got)
+                && parts.pinned.is_none_or(|p| p == pinned)
+                && parts.local.is_none_or(|l| l == local)
+        }
+    };
+    if ok {
+        for (k, v) in [
+            ("uses", &text),
+            ("action", &action),
+            ("owner", &owner),
+            ("repo", &repo),
+            ("ref", &reference),
+        ] {
+            got.insert(k.into(), v.clone());
+        }
+    }
+    commit(ok, vars, got)
+}
+
+static EXPRESSION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\$\{\{[^}]*\}\}").expect("valid regex"));
+static ASSIGNMENT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z_][A-Za-z0-9_]*=").expect("valid regex"));
+
+fn command(p: &CommandPattern, script: &str, vars: &mut Vars) -> bool {
+    let script = EXPRESSION.replace_all(script, "X");
+    let parsed = crate::rules::shell::parse(&script);
+    parsed.commands.iter().any(|c| {
+        let words: Vec<&String> = c
+            .words
+            .iter()
+            .skip_while(|w| ASSIGNMENT.is_match(w))
+            .collect();
+        let Some(program) = words.first() else {
+            return false;
+        };
+        let args = words[1..]
+            .iter()
+            .map(|w| w.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut got = vars.clone();
+        let ok = match p {
+            CommandPattern::Program(name) => program.as_str() == name,
+            CommandPattern::Parts(parts) => {
+                opt(
+                    &parts.program,
+                    Some(&Yaml::String(program.to_string())),
+                    &mut got,
+                ) && opt(&parts.args, Some(&Yaml::String(args.clone())), &mut got)
+            }
+        };
+        if ok {
+            got.insert("command".into(), c.line());
+        }
+        commit(ok, vars, got)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope_of(text: &str) -> Yaml {
+        yaml_rust2::YamlLoader::load_from_str(text).unwrap().remove(0)
+    }
+
+    fn rule<T: serde::de::DeserializeOwned>(text: &str) -> T {
+        crate::rules::load::parse("rule.yml", text).unwrap()
+    }
+
+    #[test]
+    fn step_objects_match_fields_relations_and_capture() {
+        let root = scope_of(
+            "on: push\njobs:\n  b:\n    runs-on: [self-hosted, linux]\n    steps:\n      - uses: actions/checkout@v4\n      - run: |\n          git commit -am x\n          git push origin HEAD:main\n        env:\n          TOKEN: ${{ secrets.MY_PAT }}\n",
+        );
+        let utils = BTreeMap::new();
+        let scope = Scope {
+            root: &root,
+            file: "ci.yml",
+            utils: &utils,
+        };
+        let steps = scope.steps();
+        let r: StepRule = rule(
+            "uses: actions/checkout\nprecedes:\n  command: {program: git, args: {regex: '^push (?P<remote>\\S+)'}}\nwith:\n  persist-credentials: {not: {equals: false}}\ninside:\n  runs-on: self-hosted\n",
+        );
+        let mut vars = Vars::new();
+        assert!(scope.step(&r, steps[0], &mut vars));
+        assert_eq!(vars["remote"], "origin");
+        assert_eq!(vars["ref"], "v4");
+        assert_eq!(vars["step"], "actions/checkout@v4");
+        assert_eq!(vars["job"], "b");
+        assert!(!scope.step(&r, steps[1], &mut Vars::new()));
+        let pat: StepRule = rule("env:\n  TOKEN: {is: other-secret}\n");
+        let mut vars = Vars::new();
+        assert!(scope.step(&pat, steps[1], &mut vars));
+        assert_eq!(vars["secret"], "MY_PAT");
+        let not_hosted: JobRule = rule("runs-on: {not: {equals: self-hosted}}\n");
+        assert!(!scope.job(&not_hosted, scope.jobs()[0], &mut Vars::new()));
+        let absent: StepRule = rule("with: {persist-credentials: {present: false}}\n");
+        assert!(scope.step(&absent, steps[0], &mut Vars::new()));
+        let w: WorkflowRule = rule("on: push\nhas: {has: {uses: 'actions/*@v4'}}\n");
+        assert!(scope.workflow(&w, &mut Vars::new()));
+        let w: WorkflowRule = rule("on: {one-of: [pull_request, pull_request_target]}\n");
+        assert!(!scope.workflow(&w, &mut Vars::new()));
+    }
+
+    #[test]
+    fn captures_of_a_failed_branch_are_dropped() {
+        let root = scope_of("jobs:\n  a:\n    steps:\n      - run: echo hi\n");
+        let utils = BTreeMap::new();
+        let scope = Scope {
+            root: &root,
+            file: "x.yml",
+            utils: &utils,
+        };
+        let r: StepRule = rule(
+            "any:\n  - run: {regex: '(?P<word>hi)x'}\n  - run: {regex: '(?P<other>echo)'}\n",
+        );
+        let mut vars = Vars::new();
+        assert!(scope.step(&r, scope.steps()[0], &mut vars));
+        assert!(!vars.contains_key("word"));
+        assert_eq!(vars["other"], "echo");
+    }
+
+    #[test]
+    fn globs_are_literal_except_stars() {
+        use crate::rules::lang::Glob;
+        assert!(Glob::new("actions/*").is_match("actions/checkout"));
+        assert!(Glob::new("a.b?").is_match("a.bc"));
+        assert!(!Glob::new("a.b").is_match("axb"));
+    }
+}

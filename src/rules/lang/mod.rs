@@ -1,0 +1,545 @@
+//! The rule language: what a rule file's `match:`, `utils:`, `transform:` and `fix.edits:` say.
+//!
+//! A rule matches one kind of node (a workflow, a job or a step) with a rule object: conditions on
+//! the node's own fields (patterns over scalar values), relations to other nodes (`has`,
+//! `inside`, `follows`, `precedes`), combinators (`all`, `any`, `not`, `matches` a util), and
+//! facts that Rust analyses provide (what a job needs from its token). Regex captures and the
+//! node's own names become variables (`{job}`, `{action}`, `{ref}` ...) that the message, the
+//! transforms and the edits use.
+
+pub mod eval;
+pub mod template;
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer};
+
+/// A compiled regular expression, written as a string.
+#[derive(Debug, Clone)]
+pub struct Re(pub regex::Regex);
+
+impl<'de> Deserialize<'de> for Re {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Re, D::Error> {
+        let text = String::deserialize(d)?;
+        regex::Regex::new(&text)
+            .map(Re)
+            .map_err(|e| serde::de::Error::custom(format!("invalid regex `{text}`: {e}")))
+    }
+}
+
+impl JsonSchema for Re {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Regex".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "format": "regex" })
+    }
+}
+
+/// A shell-style glob (`*` any run of characters, `?` one character, the rest literal), compiled
+/// when the rule file is read.
+#[derive(Debug, Clone)]
+pub struct Glob {
+    /// As written.
+    pub text: String,
+    re: regex::Regex,
+}
+
+impl Glob {
+    /// Compiles `text`.
+    pub fn new(text: &str) -> Glob {
+        let mut re = String::from("^");
+        for c in text.chars() {
+            match c {
+                '*' => re.push_str(".*"),
+                '?' => re.push('.'),
+                c => re.push_str(&regex::escape(&c.to_string())),
+            }
+        }
+        re.push('$');
+        Glob {
+            text: text.to_string(),
+            re: regex::Regex::new(&re).expect("an escaped glob is a valid regex"),
+        }
+    }
+
+    /// Whether the whole of `t` matches.
+    pub fn is_match(&self, t: &str) -> bool {
+        self.re.is_match(t)
+    }
+}
+
+impl<'de> Deserialize<'de> for Glob {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Glob, D::Error> {
+        Ok(Glob::new(&String::deserialize(d)?))
+    }
+}
+
+impl JsonSchema for Glob {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Glob".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string" })
+    }
+}
+
+/// A condition on a value: a scalar written as is must equal the value's text; the object form
+/// combines conditions (all must hold). A sequence value matches when one of its items does.
+#[derive(Debug, Clone, JsonSchema)]
+#[serde(untagged)]
+pub enum Pattern {
+    /// The value's text equals this.
+    Exact(Scalar),
+    /// Conditions, all of which must hold.
+    Object(Box<PatternObject>),
+}
+
+/// A scalar written in a rule: its text is what is compared.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Scalar {
+    /// A string.
+    Text(String),
+    /// `true` / `false`.
+    Bool(bool),
+    /// A number.
+    Number(serde_json::Number),
+}
+
+impl Scalar {
+    /// The text a YAML loader gives this scalar.
+    pub fn text(&self) -> String {
+        match self {
+            Scalar::Text(s) => s.clone(),
+            Scalar::Bool(b) => b.to_string(),
+            Scalar::Number(n) => n.to_string(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Pattern {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Pattern, D::Error> {
+        // By hand, so that an error inside the object form keeps its own message.
+        let value = serde_json::Value::deserialize(d)?;
+        if value.is_object() {
+            serde_json::from_value(value)
+                .map(|o| Pattern::Object(Box::new(o)))
+                .map_err(serde::de::Error::custom)
+        } else {
+            serde_json::from_value(value)
+                .map(Pattern::Exact)
+                .map_err(|_| serde::de::Error::custom("a pattern is a scalar or a mapping"))
+        }
+    }
+}
+
+/// What a value holds, for `is:`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ValueKind {
+    /// The job's GITHUB_TOKEN (`${{ secrets.GITHUB_TOKEN }}`, `${{ github.token }}`).
+    GithubToken,
+    /// Any secret (`${{ secrets.NAME }}`); captures `{secret}`.
+    Secret,
+    /// A secret other than GITHUB_TOKEN (a personal access token, an App's key ...); captures
+    /// `{secret}`.
+    OtherSecret,
+    /// A configuration variable (`${{ vars.NAME }}`); captures `{var}`.
+    Variable,
+    /// Any `${{ ... }}` expression.
+    Expression,
+    /// Text with no expression in it.
+    Literal,
+}
+
+/// The object form of a pattern.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct PatternObject {
+    /// The text equals this.
+    pub equals: Option<Scalar>,
+    /// The text equals one of these.
+    pub one_of: Option<Vec<Scalar>>,
+    /// The text contains this.
+    pub contains: Option<String>,
+    /// The text matches this shell-style glob (`*` any run of characters, `?` one).
+    pub glob: Option<Glob>,
+    /// The text matches this regex; its named groups become variables.
+    pub regex: Option<Re>,
+    /// What the value holds.
+    pub is: Option<ValueKind>,
+    /// `true`: the key is there (any value); `false`: it is absent.
+    pub present: Option<bool>,
+    /// The value does not match this pattern (an absent value matches `not`).
+    pub not: Option<Pattern>,
+    /// The value matches one of these patterns.
+    pub any: Option<Vec<Pattern>>,
+}
+
+/// A condition on a `uses:` value (`owner/repo[/path]@ref`, `./local`, `docker://image`).
+/// Matching sets `{uses}`, `{action}` (`owner/repo[/path]`), `{owner}`, `{repo}` and `{ref}`.
+#[derive(Debug, Clone, JsonSchema)]
+#[serde(untagged)]
+pub enum UsesPattern {
+    /// A glob over `owner/repo[/path]`, or over the whole value when it holds `@`.
+    Glob(Glob),
+    /// Conditions on the parts.
+    Parts(Box<UsesParts>),
+}
+
+impl<'de> Deserialize<'de> for UsesPattern {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<UsesPattern, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        match value {
+            serde_json::Value::String(s) => Ok(UsesPattern::Glob(Glob::new(&s))),
+            other => serde_json::from_value(other)
+                .map(|p| UsesPattern::Parts(Box::new(p)))
+                .map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// The parts of a `uses:` value, each a pattern.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct UsesParts {
+    /// `owner/repo[/path]`.
+    pub action: Option<Pattern>,
+    /// The owner.
+    pub owner: Option<Pattern>,
+    /// The repository.
+    pub repo: Option<Pattern>,
+    /// The path inside the repository (empty when none).
+    pub path: Option<Pattern>,
+    /// The ref after `@` (a tag, branch or commit).
+    #[serde(rename = "ref")]
+    pub reference: Option<Pattern>,
+    /// Whether the ref is a full 40-character commit SHA.
+    pub pinned: Option<bool>,
+    /// Whether it is a local action or workflow (`./...`).
+    pub local: Option<bool>,
+}
+
+/// A condition on one simple command of a step's `run:` script (read with the shell grammar,
+/// wherever the command sits: pipelines, lists, substitutions, `bash -c` ...). A string is the
+/// program's name.
+#[derive(Debug, Clone, JsonSchema)]
+#[serde(untagged)]
+pub enum CommandPattern {
+    /// The program's name.
+    Program(String),
+    /// Conditions on the program and its arguments.
+    Parts(Box<CommandParts>),
+}
+
+impl<'de> Deserialize<'de> for CommandPattern {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<CommandPattern, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        match value {
+            serde_json::Value::String(s) => Ok(CommandPattern::Program(s)),
+            other => serde_json::from_value(other)
+                .map(|p| CommandPattern::Parts(Box::new(p)))
+                .map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// The parts of a command.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct CommandParts {
+    /// The program (`git`, `gh` ...), after any `NAME=value` prefixes.
+    pub program: Option<Pattern>,
+    /// The arguments joined by single spaces, as written (quotes kept).
+    pub args: Option<Pattern>,
+}
+
+/// Conditions on named entries (`with:`, `env:`, or any key by its path, for `field:`).
+pub type Entries = BTreeMap<String, Pattern>;
+
+/// A rule object for steps: every condition given must hold.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct StepRule {
+    /// `uses:`.
+    pub uses: Option<UsesPattern>,
+    /// The `run:` script's text.
+    pub run: Option<Pattern>,
+    /// Some simple command of the `run:` script.
+    pub command: Option<CommandPattern>,
+    /// `name:`.
+    pub name: Option<Pattern>,
+    /// `id:`.
+    pub id: Option<Pattern>,
+    /// `if:`.
+    #[serde(rename = "if")]
+    pub condition: Option<Pattern>,
+    /// `shell:`.
+    pub shell: Option<Pattern>,
+    /// Inputs under `with:`, by name.
+    pub with: Option<Entries>,
+    /// Variables under the step's `env:`, by name.
+    pub env: Option<Entries>,
+    /// Any other key of the step, by its path (`continue-on-error`, `with.args`).
+    pub field: Option<Entries>,
+    /// An earlier step of the same job matches.
+    pub follows: Option<Box<StepRule>>,
+    /// A later step of the same job matches.
+    pub precedes: Option<Box<StepRule>>,
+    /// The step's job matches (never true for a composite action's steps).
+    pub inside: Option<Box<JobRule>>,
+    /// All of these match.
+    pub all: Option<Vec<StepRule>>,
+    /// One of these matches.
+    pub any: Option<Vec<StepRule>>,
+    /// This does not match.
+    pub not: Option<Box<StepRule>>,
+    /// The named step util of the rule file matches.
+    pub matches: Option<String>,
+}
+
+/// A rule object for jobs.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct JobRule {
+    /// The job's id.
+    pub id: Option<Pattern>,
+    /// `name:`.
+    pub name: Option<Pattern>,
+    /// `if:`.
+    #[serde(rename = "if")]
+    pub condition: Option<Pattern>,
+    /// `runs-on:` (a sequence matches when one label does).
+    pub runs_on: Option<Pattern>,
+    /// `uses:` of a job that calls a reusable workflow.
+    pub uses: Option<UsesPattern>,
+    /// `permissions:` as a scalar (`write-all`, `read-all`), or `present`.
+    pub permissions: Option<Pattern>,
+    /// Any other key of the job, by its path (`timeout-minutes`, `environment.name`).
+    pub field: Option<Entries>,
+    /// One of its steps matches.
+    pub has: Option<Box<StepRule>>,
+    /// Its workflow matches.
+    pub inside: Option<Box<WorkflowRule>>,
+    /// All of these match.
+    pub all: Option<Vec<JobRule>>,
+    /// One of these matches.
+    pub any: Option<Vec<JobRule>>,
+    /// This does not match.
+    pub not: Option<Box<JobRule>>,
+    /// The named job util of the rule file matches.
+    pub matches: Option<String>,
+    /// Analysis: the job's effective permissions lack a scope its steps need (one finding per
+    /// scope; the `add-scope` fix).
+    #[serde(default)]
+    pub lacks_needed_scope: bool,
+    /// Analysis: the job's own block grants a scope (or a level) its steps do not need (the
+    /// `narrow` fix).
+    #[serde(default)]
+    pub grants_unneeded_scope: bool,
+}
+
+/// A rule object for workflows.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct WorkflowRule {
+    /// One of the events that start it (`push`, `pull_request_target` ...).
+    pub on: Option<Pattern>,
+    /// The file's path as shown (`.github/workflows/ci.yml`).
+    pub file: Option<Pattern>,
+    /// `name:`.
+    pub name: Option<Pattern>,
+    /// Any key by its path (`concurrency.group`, `on.push.branches`).
+    pub field: Option<Entries>,
+    /// Analysis when the fix is `permissions`: a top-level key the workflow lacks
+    /// (`permissions`); otherwise simply a missing key.
+    pub missing: Option<String>,
+    /// One of its jobs matches.
+    pub has: Option<Box<JobRule>>,
+    /// All of these match.
+    pub all: Option<Vec<WorkflowRule>>,
+    /// One of these matches.
+    pub any: Option<Vec<WorkflowRule>>,
+    /// This does not match.
+    pub not: Option<Box<WorkflowRule>>,
+    /// The named workflow util of the rule file matches.
+    pub matches: Option<String>,
+    /// Analysis: the top-level `permissions:` grants write (the `move-writes` fix).
+    #[serde(default)]
+    pub top_level_write: bool,
+    /// Analysis: a `permissions:` block names a scope or level GitHub rejects (the `respell`
+    /// fix).
+    #[serde(default)]
+    pub invalid_permissions: bool,
+}
+
+/// What a rule (or a util) matches: one kind of node and its rule object.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Match {
+    /// Workflow files (and composite actions, which have no jobs).
+    Workflow(WorkflowRule),
+    /// Jobs.
+    Job(JobRule),
+    /// Steps of jobs and of composite actions.
+    Step(StepRule),
+}
+
+/// A variable computed from others, for edits: `source` is a template; the operations run in the
+/// order `replace`, `lower`/`upper`, `lookup`. A lookup that finds nothing leaves the variable
+/// unset, and a fix that needs it is not offered.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Transform {
+    /// The input, a template (`"{action}@{ref}"`).
+    pub source: String,
+    /// Replace every match of a regex (`$1`, `${name}` refer to its groups).
+    pub replace: Option<Replace>,
+    /// Lower-case the text.
+    #[serde(default)]
+    pub lower: bool,
+    /// Upper-case the text.
+    #[serde(default)]
+    pub upper: bool,
+    /// Look the text up in this table.
+    pub lookup: Option<BTreeMap<String, String>>,
+}
+
+/// A regex replacement.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Replace {
+    /// What to find.
+    pub regex: Re,
+    /// What to put instead.
+    pub with: String,
+}
+
+/// Where an inserted step goes, relative to the matched step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Position {
+    /// Just before it.
+    Before,
+    /// Just after it.
+    After,
+}
+
+/// One edit of a rule's fix. Paths are relative to the matched node (`with.token`; empty: the
+/// node itself), or absolute from the document's root when they start with `/`. Strings in paths,
+/// values and texts are templates: `{name}` is replaced by the variable's value.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Edit {
+    /// Set a value, creating the entry (and missing parent mappings) where needed.
+    Set {
+        /// Where.
+        path: String,
+        /// The new value (any YAML).
+        value: serde_json::Value,
+        /// A new entry goes after the last of these sibling keys.
+        #[serde(default)]
+        after: Vec<String>,
+        /// ... else before the first of these.
+        #[serde(default)]
+        before: Vec<String>,
+    },
+    /// Remove an entry or a sequence item (a step: `path: ""`), with its own comment lines.
+    Remove {
+        /// What.
+        path: String,
+    },
+    /// Rename a mapping entry's key in place.
+    RenameKey {
+        /// The entry.
+        path: String,
+        /// The new key.
+        to: String,
+    },
+    /// Replace text inside a scalar, keeping its quoting.
+    Rewrite {
+        /// The scalar.
+        path: String,
+        /// Text to find (it must occur).
+        from: String,
+        /// Its replacement.
+        to: String,
+    },
+    /// Add or replace the trailing comment of an entry's line.
+    Comment {
+        /// The entry.
+        path: String,
+        /// The comment, without `#`.
+        text: String,
+    },
+    /// Append an item to a sequence (created when missing).
+    Append {
+        /// The sequence.
+        path: String,
+        /// The new item.
+        value: serde_json::Value,
+    },
+    /// Insert a step before or after the matched step.
+    InsertStep {
+        /// Where.
+        position: Position,
+        /// The step.
+        value: serde_json::Value,
+    },
+}
+
+/// Collects the util names that `m` refers to with `matches:`, at any depth.
+pub fn util_refs(m: &Match, out: &mut Vec<String>) {
+    match m {
+        Match::Workflow(r) => workflow_refs(r, out),
+        Match::Job(r) => job_refs(r, out),
+        Match::Step(r) => step_refs(r, out),
+    }
+}
+
+fn each<R>(
+    all: &Option<Vec<R>>,
+    any: &Option<Vec<R>>,
+    not: &Option<Box<R>>,
+    out: &mut Vec<String>,
+    f: fn(&R, &mut Vec<String>),
+) {
+    for r in all.iter().chain(any).flatten() {
+        f(r, out);
+    }
+    if let Some(r) = not {
+        f(r, out);
+    }
+}
+
+fn workflow_refs(r: &WorkflowRule, out: &mut Vec<String>) {
+    out.extend(r.matches.clone());
+    if let Some(j) = &r.has {
+        job_refs(j, out);
+    }
+    each(&r.all, &r.any, &r.not, out, workflow_refs);
+}
+
+fn job_refs(r: &JobRule, out: &mut Vec<String>) {
+    out.extend(r.matches.clone());
+    if let Some(s) = &r.has {
+        step_refs(s, out);
+    }
+    if let Some(w) = &r.inside {
+        workflow_refs(w, out);
+    }
+    each(&r.all, &r.any, &r.not, out, job_refs);
+}
+
+fn step_refs(r: &StepRule, out: &mut Vec<String>) {
+    out.extend(r.matches.clone());
+    for s in [&r.follows, &r.precedes].into_iter().flatten() {
+        step_refs(s, out);
+    }
+    if let Some(j) = &r.inside {
+        job_refs(j, out);
+    }
+    each(&r.all, &r.any, &r.not, out, step_refs);
+}
