@@ -68,7 +68,11 @@ fn files(dir: &Path) -> Vec<(String, String)> {
 /// Each rule's fixture: `apply` turns `before/` into `after/`; a second apply changes nothing.
 #[test]
 fn rule_fixtures_apply_to_their_after_state() {
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fixtures = root.join("tests/fixtures");
+    // The example user rules have fixture folders too.
+    let examples = root.join("examples/rules");
+    let examples = examples.to_str().unwrap();
     let update = std::env::var_os("GHFIX_UPDATE_FIXTURES").is_some();
     for rule in std::fs::read_dir(&fixtures).unwrap().flatten() {
         let id = rule.file_name().to_string_lossy().into_owned();
@@ -76,13 +80,24 @@ fn rule_fixtures_apply_to_their_after_state() {
         copy_dir(&rule.path().join("before"), work.path());
         // The diff and the report, as a reviewer sees them.
         let (_, diff, report) = ghfix(
-            &["apply", "--unsafe", "--rule", &id, "--dry-run"],
+            &[
+                "apply",
+                "--unsafe",
+                "--rules",
+                examples,
+                "--rule",
+                &id,
+                "--dry-run",
+            ],
             work.path(),
         );
         insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
             insta::assert_snapshot!(format!("fixture-{id}"), format!("{diff}\n--- report\n{report}"));
         });
-        let (code, _, err) = ghfix(&["apply", "--unsafe", "--rule", &id], work.path());
+        let (code, _, err) = ghfix(
+            &["apply", "--unsafe", "--rules", examples, "--rule", &id],
+            work.path(),
+        );
         assert!(code == 0 || code == 1, "{id}: exit {code}: {err}");
         if update {
             let _ = std::fs::remove_dir_all(rule.path().join("after"));
@@ -94,11 +109,31 @@ fn rule_fixtures_apply_to_their_after_state() {
             "{id}: apply result differs from after/"
         );
         let (_, out, _) = ghfix(
-            &["apply", "--unsafe", "--rule", &id, "--dry-run"],
+            &[
+                "apply",
+                "--unsafe",
+                "--rules",
+                examples,
+                "--rule",
+                &id,
+                "--dry-run",
+            ],
             work.path(),
         );
         assert!(out.is_empty(), "{id}: a second apply would change:\n{out}");
     }
+}
+
+#[test]
+fn the_example_user_rules_pass_their_own_tests() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let examples = root.join("examples/rules");
+    let (code, out, err) = ghfix(&["test-rules", "--rules", examples.to_str().unwrap()], root);
+    assert_eq!(code, 0, "{out}{err}");
+    let summary = out.lines().last().unwrap_or_default();
+    let passed: usize = summary.split(' ').next().unwrap().parse().unwrap();
+    // The shipped rules' cases plus the examples' ten.
+    assert!(passed >= 36 && summary.ends_with(" 0 failed"), "{summary}");
 }
 
 #[test]

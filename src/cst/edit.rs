@@ -968,10 +968,7 @@ fn insert_item(doc: &Document, op: &Op, value: &Value, style: Style) -> Result<S
     let items = doc.items(seq);
     let index = *index;
     if index > items.len() {
-        return Err(invalid(
-            op,
-            format!("`{parent}` has {} items", items.len()),
-        ));
+        return Err(invalid(op, format!("`{parent}` has {} items", items.len())));
     }
     let col = column(doc.text(), items[0].node().start_byte());
     let mut body = " ".repeat(col);

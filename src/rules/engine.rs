@@ -7,10 +7,10 @@ use serde::Serialize;
 
 use crate::cst::{self, Document, EditError, Op, Path, Place, Value};
 use crate::rules::knowledge::{Knowledge, Level};
-use crate::rules::load::locate;
-use crate::rules::permissions::{granted, Context, Grant, Needs, Repo};
 use crate::rules::lang::eval::{Scope, Vars};
 use crate::rules::lang::{template, Match};
+use crate::rules::load::locate;
+use crate::rules::permissions::{granted, Context, Grant, Needs, Repo};
 use crate::rules::schema::{Rule, Safety, Severity};
 use crate::workflow::Workflow;
 
@@ -320,7 +320,7 @@ impl Engine {
                         findings.extend(self.invalid_scopes(rule, &wf));
                     }
                     if !analysis {
-                        findings.push(self.written(rule, Path::default(), vars));
+                        findings.push(self.written(rule, root, Path::default(), vars));
                     }
                 }
                 Match::Job(j) => {
@@ -350,7 +350,7 @@ impl Engine {
                     } else {
                         for (id, vars) in matched {
                             let at = Path::default().key("jobs").key(id);
-                            findings.push(self.written(rule, at, vars));
+                            findings.push(self.written(rule, root, at, vars));
                         }
                     }
                 }
@@ -358,7 +358,7 @@ impl Engine {
                     for step in scope.steps() {
                         let mut vars = Vars::new();
                         if scope.step(s, step, &mut vars) {
-                            findings.push(self.written(rule, step.path(), vars));
+                            findings.push(self.written(rule, root, step.path(), vars));
                         }
                     }
                 }
@@ -370,7 +370,7 @@ impl Engine {
     /// The finding of a rule written in the rule language, at the matched node: its message and
     /// edits filled in from the variables (and transforms). A fix that needs a variable without
     /// a value is not offered; the finding says why.
-    fn written(&self, rule: &Rule, node: Path, mut vars: Vars) -> Finding {
+    fn written(&self, rule: &Rule, root: &yaml_rust2::Yaml, node: Path, mut vars: Vars) -> Finding {
         template::transform(&rule.transform, &mut vars);
         let at = rule
             .at
@@ -379,7 +379,7 @@ impl Engine {
             .unwrap_or_else(|| node.clone());
         let message = template::fill_known(&rule.summary, &vars);
         let mut finding = self.finding(rule, &at, message);
-        match template::ops(&rule.fix.edits, &node, &vars) {
+        match template::ops(&rule.fix.edits, &node, &vars, root) {
             Ok(ops) => finding.ops = ops,
             Err(why) => finding.notes.push(format!("no fix offered: {why}")),
         }

@@ -12,7 +12,7 @@ use super::{
     CommandPattern, Entries, JobRule, Match, Pattern, PatternObject, StepRule, UsesPattern,
     ValueKind, WorkflowRule,
 };
-use crate::cst::{Path, Segment};
+use crate::cst::Path;
 use crate::workflow::model::scalar;
 
 /// Variables: captured names and their values.
@@ -62,17 +62,7 @@ fn get<'y>(y: &'y Yaml, key: &str) -> Option<&'y Yaml> {
 
 /// Follows a relative path written in a rule (`with.token`, `environment.name`).
 fn get_path<'y>(y: &'y Yaml, path: &str) -> Option<&'y Yaml> {
-    let parsed = Path::parse(path).ok()?;
-    parsed
-        .segments
-        .iter()
-        .try_fold(y, |node, segment| match segment {
-            Segment::Key(k) => get(node, k),
-            Segment::Index(i) => match node {
-                Yaml::Array(a) => a.get(*i),
-                _ => None,
-            },
-        })
+    super::template::lookup(y, &Path::parse(path).ok()?)
 }
 
 impl JobNode<'_> {
@@ -164,13 +154,9 @@ impl<'a> Scope<'a> {
                     return false;
                 }
             }
-            combinators(
-                &rule.all,
-                &rule.any,
-                &rule.not,
-                &mut got,
-                |r, v| self.workflow(r, v),
-            ) && self.util(&rule.matches, &mut got, |m, v| match m {
+            combinators(&rule.all, &rule.any, &rule.not, &mut got, |r, v| {
+                self.workflow(r, v)
+            }) && self.util(&rule.matches, &mut got, |m, v| match m {
                 Match::Workflow(r) => Some(self.workflow(r, v)),
                 _ => None,
             })
@@ -443,7 +429,9 @@ fn text(o: &PatternObject, t: &str, vars: &mut Vars) -> bool {
             .is_none_or(|l| l.iter().any(|e| e.text() == t))
         && o.contains.as_ref().is_none_or(|c| t.contains(c.as_str()))
         && o.glob.as_ref().is_none_or(|g| g.is_match(t))
-        && o.regex.as_ref().is_none_or(|re| capture(&re.0, t, &mut got))
+        && o.regex
+            .as_ref()
+            .is_none_or(|re| capture(&re.0, t, &mut got))
         && o.is.is_none_or(|kind| is(kind, t, &mut got));
     commit(ok, vars, got)
 }
@@ -454,7 +442,9 @@ fn is(kind: ValueKind, t: &str, vars: &mut Vars) -> bool {
             .captures_iter(t)
             .map(|c| c[1].to_string())
             .find(|name| !other || !name.eq_ignore_ascii_case("GITHUB_TOKEN"));
-        found.map(|name| vars.insert("secret".into(), name)).is_some()
+        found
+            .map(|name| vars.insert("secret".into(), name))
+            .is_some()
     };
     match kind {
         ValueKind::GithubToken => crate::workflow::token::is_github_token(t),
@@ -573,7 +563,9 @@ mod tests {
     use super::*;
 
     fn scope_of(text: &str) -> Yaml {
-        yaml_rust2::YamlLoader::load_from_str(text).unwrap().remove(0)
+        yaml_rust2::YamlLoader::load_from_str(text)
+            .unwrap()
+            .remove(0)
     }
 
     fn rule<T: serde::de::DeserializeOwned>(text: &str) -> T {
@@ -625,9 +617,8 @@ mod tests {
             file: "x.yml",
             utils: &utils,
         };
-        let r: StepRule = rule(
-            "any:\n  - run: {regex: '(?P<word>hi)x'}\n  - run: {regex: '(?P<other>echo)'}\n",
-        );
+        let r: StepRule =
+            rule("any:\n  - run: {regex: '(?P<word>hi)x'}\n  - run: {regex: '(?P<other>echo)'}\n");
         let mut vars = Vars::new();
         assert!(scope.step(&r, scope.steps()[0], &mut vars));
         assert!(!vars.contains_key("word"));

@@ -429,12 +429,16 @@ pub enum Position {
 
 /// One edit of a rule's fix. Paths are relative to the matched node (`with.token`; empty: the
 /// node itself), or absolute from the document's root when they start with `/`. Strings in paths,
-/// values and texts are templates: `{name}` is replaced by the variable's value.
+/// values and texts are templates: `{name}` is replaced by the variable's value. `when:` makes
+/// an edit conditional on variables (`when: { ref: { regex: '^[0-9a-f]{40}$' } }`).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Edit {
     /// Set a value, creating the entry (and missing parent mappings) where needed.
     Set {
+        /// Make this edit only when these variables match (an unset variable is absent).
+        #[serde(default)]
+        when: Entries,
         /// Where.
         path: String,
         /// The new value (any YAML).
@@ -448,34 +452,62 @@ pub enum Edit {
     },
     /// Remove an entry or a sequence item (a step: `path: ""`), with its own comment lines.
     Remove {
+        /// Make this edit only when these variables match (an unset variable is absent).
+        #[serde(default)]
+        when: Entries,
         /// What.
         path: String,
+        /// Skip this edit when the path does not exist (else the fix is not offered).
+        #[serde(default)]
+        optional: bool,
     },
     /// Rename a mapping entry's key in place.
     RenameKey {
+        /// Make this edit only when these variables match (an unset variable is absent).
+        #[serde(default)]
+        when: Entries,
         /// The entry.
         path: String,
         /// The new key.
         to: String,
+        /// Skip this edit when the path does not exist (else the fix is not offered).
+        #[serde(default)]
+        optional: bool,
     },
     /// Replace text inside a scalar, keeping its quoting.
     Rewrite {
+        /// Make this edit only when these variables match (an unset variable is absent).
+        #[serde(default)]
+        when: Entries,
         /// The scalar.
         path: String,
-        /// Text to find (it must occur).
+        /// Text to find.
         from: String,
         /// Its replacement.
         to: String,
+        /// Skip this edit when the path does not exist or the text does not occur (else the
+        /// fix is not offered).
+        #[serde(default)]
+        optional: bool,
     },
     /// Add or replace the trailing comment of an entry's line.
     Comment {
+        /// Make this edit only when these variables match (an unset variable is absent).
+        #[serde(default)]
+        when: Entries,
         /// The entry.
         path: String,
         /// The comment, without `#`.
         text: String,
+        /// Skip this edit when the path does not exist (else the fix is not offered).
+        #[serde(default)]
+        optional: bool,
     },
     /// Append an item to a sequence (created when missing).
     Append {
+        /// Make this edit only when these variables match (an unset variable is absent).
+        #[serde(default)]
+        when: Entries,
         /// The sequence.
         path: String,
         /// The new item.
@@ -483,11 +515,29 @@ pub enum Edit {
     },
     /// Insert a step before or after the matched step.
     InsertStep {
+        /// Make this edit only when these variables match (an unset variable is absent).
+        #[serde(default)]
+        when: Entries,
         /// Where.
         position: Position,
         /// The step.
         value: serde_json::Value,
     },
+}
+
+impl Edit {
+    /// The edit's conditions on variables.
+    pub fn when(&self) -> &Entries {
+        match self {
+            Edit::Set { when, .. }
+            | Edit::Remove { when, .. }
+            | Edit::RenameKey { when, .. }
+            | Edit::Rewrite { when, .. }
+            | Edit::Comment { when, .. }
+            | Edit::Append { when, .. }
+            | Edit::InsertStep { when, .. } => when,
+        }
+    }
 }
 
 /// Collects the util names that `m` refers to with `matches:`, at any depth.

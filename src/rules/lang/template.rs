@@ -117,64 +117,145 @@ pub fn resolve(path: &str, node: &Path, vars: &Vars) -> Result<Path, String> {
     Ok(base)
 }
 
-/// The operations of `edits` at `node`. `Err` says why the fix cannot be offered (a variable
-/// without a value, a path that does not parse, a step edit on something that is not a step).
-pub fn ops(edits: &[Edit], node: &Path, vars: &Vars) -> Result<Vec<Op>, String> {
-    let text = |t: &str| fill(t, vars).map_err(|n| format!("no value for `{{{n}}}`"));
-    let value = |v: &Value| fill_value(v, vars).map_err(|n| format!("no value for `{{{n}}}`"));
+/// The operations of `edits` at `node` in the document `root`. `Err` says why the fix cannot
+/// be offered (a variable without a value, a path that does not parse or does not exist, a step
+/// edit on something that is not a step). Optional edits whose target is absent are skipped.
+pub fn ops(
+    edits: &[Edit],
+    node: &Path,
+    vars: &Vars,
+    root: &yaml_rust2::Yaml,
+) -> Result<Vec<Op>, String> {
     edits
         .iter()
-        .map(|edit| {
-            Ok(match edit {
-                Edit::Set {
-                    path,
-                    value: v,
-                    after,
-                    before,
-                } => Op::Set {
-                    path: resolve(path, node, vars)?,
-                    value: value(v)?,
-                    place: Place {
-                        after: after.clone(),
-                        before: before.clone(),
-                    },
-                },
-                Edit::Remove { path } => Op::Remove {
-                    path: resolve(path, node, vars)?,
-                },
-                Edit::RenameKey { path, to } => Op::RenameKey {
-                    path: resolve(path, node, vars)?,
-                    to: text(to)?,
-                },
-                Edit::Rewrite { path, from, to } => Op::Rewrite {
-                    path: resolve(path, node, vars)?,
-                    from: text(from)?,
-                    to: text(to)?,
-                },
-                Edit::Comment { path, text: t } => Op::Comment {
-                    path: resolve(path, node, vars)?,
-                    text: text(t)?,
-                },
-                Edit::Append { path, value: v } => Op::Append {
-                    path: resolve(path, node, vars)?,
-                    value: value(v)?,
-                },
-                Edit::InsertStep { position, value: v } => {
-                    let Some((parent, Segment::Index(i))) = node.split_last() else {
-                        return Err("insert-step needs a step rule".to_string());
-                    };
-                    let at = match position {
-                        Position::Before => *i,
-                        Position::After => i + 1,
-                    };
-                    Op::Insert {
-                        path: parent.index(at),
-                        value: value(v)?,
-                    }
-                }
-            })
-        })
+        .filter_map(|edit| op(edit, node, vars, root).transpose())
         .collect()
+}
+
+/// One edit as an operation; `None` for an optional edit whose target is absent.
+fn op(
+    edit: &Edit,
+    node: &Path,
+    vars: &Vars,
+    root: &yaml_rust2::Yaml,
+) -> Result<Option<Op>, String> {
+    let text = |t: &str| fill(t, vars).map_err(|n| format!("no value for `{{{n}}}`"));
+    let value = |v: &Value| fill_value(v, vars).map_err(|n| format!("no value for `{{{n}}}`"));
+    let holds = edit.when().iter().all(|(name, p)| {
+        let v = vars.get(name).map(|v| yaml_rust2::Yaml::String(v.clone()));
+        super::eval::pattern(p, v.as_ref(), &mut vars.clone())
+    });
+    if !holds {
+        return Ok(None);
+    }
+    // The existing value an edit works on, or `None` when it is absent and the edit optional.
+    let target = |path: &str, optional: bool| -> Result<Option<Path>, String> {
+        let at = resolve(path, node, vars)?;
+        match lookup(root, &at) {
+            Some(_) => Ok(Some(at)),
+            None if optional => Ok(None),
+            None => Err(format!("`{at}` does not exist")),
+        }
+    };
+    Ok(Some(match edit {
+        Edit::Set {
+            path,
+            value: v,
+            after,
+            before,
+            ..
+        } => Op::Set {
+            path: resolve(path, node, vars)?,
+            value: value(v)?,
+            place: Place {
+                after: after.clone(),
+                before: before.clone(),
+            },
+        },
+        Edit::Append { path, value: v, .. } => Op::Append {
+            path: resolve(path, node, vars)?,
+            value: value(v)?,
+        },
+        Edit::InsertStep {
+            position, value: v, ..
+        } => {
+            let Some((parent, Segment::Index(i))) = node.split_last() else {
+                return Err("insert-step needs a step rule".to_string());
+            };
+            let at = match position {
+                Position::Before => *i,
+                Position::After => i + 1,
+            };
+            Op::Insert {
+                path: parent.index(at),
+                value: value(v)?,
+            }
+        }
+        Edit::Remove { path, optional, .. } => match target(path, *optional)? {
+            Some(path) => Op::Remove { path },
+            None => return Ok(None),
+        },
+        Edit::RenameKey {
+            path, to, optional, ..
+        } => match target(path, *optional)? {
+            Some(path) => Op::RenameKey {
+                path,
+                to: text(to)?,
+            },
+            None => return Ok(None),
+        },
+        Edit::Comment {
+            path,
+            text: t,
+            optional,
+            ..
+        } => match target(path, *optional)? {
+            Some(path) => Op::Comment {
+                path,
+                text: text(t)?,
+            },
+            None => return Ok(None),
+        },
+        Edit::Rewrite {
+            path,
+            from,
+            to,
+            optional,
+            ..
+        } => {
+            let Some(path) = target(path, *optional)? else {
+                return Ok(None);
+            };
+            let from = text(from)?;
+            let occurs = lookup(root, &path)
+                .and_then(crate::workflow::model::scalar)
+                .is_some_and(|s| s.contains(&from));
+            match (occurs, optional) {
+                (true, _) => Op::Rewrite {
+                    path,
+                    from,
+                    to: text(to)?,
+                },
+                (false, true) => return Ok(None),
+                (false, false) => return Err(format!("`{from}` does not occur in `{path}`")),
+            }
+        }
+    }))
+}
+
+/// The value at `path` of a document's meaning.
+pub fn lookup<'y>(root: &'y yaml_rust2::Yaml, path: &Path) -> Option<&'y yaml_rust2::Yaml> {
+    use yaml_rust2::Yaml;
+    path.segments
+        .iter()
+        .try_fold(root, |node, segment| match (node, segment) {
+            (Yaml::Hash(h), Segment::Key(k)) => h
+                .iter()
+                .find(|(key, _)| crate::workflow::model::scalar(key).as_deref() == Some(k))
+                .map(|(_, v)| v),
+            (Yaml::Array(a), Segment::Index(i)) => a.get(*i),
+            _ => None,
+        })
 }
 
 #[cfg(test)]
