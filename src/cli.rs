@@ -45,11 +45,16 @@ pub enum Command {
     Rules(RulesArgs),
     /// Run the inline test cases of every rule (embedded, plus `--rules DIR`).
     TestRules(RulesArgs),
-    /// Show a rule's documentation.
+    /// Show a rule's documentation and the examples its tests hold.
     Explain {
         /// The rule id.
         rule: String,
+        /// A folder of extra rule files.
+        #[arg(long = "rules", value_name = "DIR")]
+        rules_dir: Option<PathBuf>,
     },
+    /// Print the JSON Schema of rule files (for editors: `# yaml-language-server: $schema=...`).
+    Schema,
 }
 
 /// Output formats for findings.

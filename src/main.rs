@@ -30,7 +30,13 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::run::check(&args, colour),
         Command::Apply(args) => commands::run::apply(&args, colour),
         Command::Rules(args) => commands::run::list_rules(args.rules_dir.as_deref()),
-        Command::Explain { rule } => commands::run::explain(&rule),
+        Command::Explain { rule, rules_dir } => {
+            commands::run::explain(&rule, rules_dir.as_deref(), colour)
+        }
+        Command::Schema => {
+            print!("{}", ghfix::rules::schema::Rule::json_schema());
+            0
+        }
         Command::TestRules(args) => commands::run::test_rules(args.rules_dir.as_deref()),
     };
     ExitCode::from(code)

@@ -325,14 +325,49 @@ pub fn list_rules(dir: Option<&Path>) -> u8 {
     }
 }
 
-/// `ghfix explain RULE`.
-pub fn explain(id: &str) -> u8 {
-    let Ok(engine) = load_engine(None) else {
+/// `ghfix explain RULE`: the documentation, then each inline test case as an example (the
+/// workflow and the diff `apply` makes, or "left as it is").
+pub fn explain(id: &str, dir: Option<&Path>, colour: bool) -> u8 {
+    let Ok(engine) = load_engine(dir) else {
         return EXIT_INPUT;
     };
     match engine.rules.iter().find(|r| r.id == id) {
         Some(r) => {
-            println!("# {}: {}\n\n{}", r.id, r.title, r.docs);
+            let safety = match r.safety {
+                Safety::Safe => "applied by `ghfix apply`",
+                Safety::Unsafe => "applied with `ghfix apply --unsafe`",
+                Safety::Manual => "none: the finding says what to do",
+            };
+            println!("# {}: {}\n", r.id, r.title);
+            println!(
+                "severity: {}; fix: {safety}\n",
+                format!("{:?}", r.severity).to_lowercase()
+            );
+            println!("{}", r.docs.trim_end());
+            for (n, case) in r.tests.iter().enumerate() {
+                println!("\n## Example {}: {}\n", n + 1, case.name);
+                match &case.after {
+                    Some(after) => {
+                        let diff =
+                            crate::report::diff::unified("workflow.yml", &case.before, after);
+                        print!(
+                            "{}",
+                            if colour {
+                                crate::report::diff::colour(&diff)
+                            } else {
+                                diff
+                            }
+                        );
+                    }
+                    None => {
+                        for line in case.before.lines() {
+                            println!("    {line}");
+                        }
+                        let findings = case.findings.unwrap_or(0);
+                        println!("\n({findings} finding(s); left as it is)");
+                    }
+                }
+            }
             EXIT_OK
         }
         None => {

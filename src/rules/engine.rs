@@ -188,6 +188,9 @@ impl Engine {
             rules.push(Rule::parse(name, text)?);
         }
         if let Some(dir) = extra {
+            if !dir.is_dir() {
+                return Err(format!("{}: no such folder of rules", dir.display()));
+            }
             for file in crate::files::yaml_files(dir, &|_| true) {
                 let name = file.display().to_string();
                 let text = std::fs::read_to_string(&file).map_err(|e| format!("{name}: {e}"))?;

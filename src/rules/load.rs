@@ -55,8 +55,10 @@ pub fn parse<T: DeserializeOwned>(name: &str, text: &str) -> Result<T, String> {
                 serde_path_to_error::Segment::Seq { index } => {
                     path.segments.push(Segment::Index(*index))
                 }
-                serde_path_to_error::Segment::Map { key } => {
-                    path.segments.push(Segment::Key(key.clone()))
+                // An externally tagged enum's variant is the key it is written under.
+                serde_path_to_error::Segment::Map { key: k }
+                | serde_path_to_error::Segment::Enum { variant: k } => {
+                    path.segments.push(Segment::Key(k.clone()))
                 }
                 _ => {}
             }

@@ -15,6 +15,49 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
 
+/// A value written either as a scalar or as a mapping. Deserialized without buffering, so that
+/// an error inside the mapping keeps its position in the rule file.
+trait ScalarOrMap: Sized {
+    /// What the value is, for messages.
+    const EXPECTING: &'static str;
+    /// From the scalar form.
+    fn from_scalar(s: Scalar) -> Result<Self, String>;
+    /// From the mapping form.
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(a: A) -> Result<Self, A::Error>;
+}
+
+struct ScalarOrMapVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: ScalarOrMap> serde::de::Visitor<'de> for ScalarOrMapVisitor<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(T::EXPECTING)
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
+        T::from_scalar(Scalar::Text(v.to_string())).map_err(E::custom)
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<T, E> {
+        T::from_scalar(Scalar::Bool(v)).map_err(E::custom)
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<T, E> {
+        T::from_scalar(Scalar::Number(v.into())).map_err(E::custom)
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<T, E> {
+        T::from_scalar(Scalar::Number(v.into())).map_err(E::custom)
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<T, E> {
+        let s = serde_json::Number::from_f64(v).map_or(Scalar::Text(v.to_string()), Scalar::Number);
+        T::from_scalar(s).map_err(E::custom)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, a: A) -> Result<T, A::Error> {
+        T::from_map(a)
+    }
+}
+
+fn scalar_or_map<'de, D: Deserializer<'de>, T: ScalarOrMap>(d: D) -> Result<T, D::Error> {
+    d.deserialize_any(ScalarOrMapVisitor(std::marker::PhantomData))
+}
+
 /// A compiled regular expression, written as a string.
 #[derive(Debug, Clone)]
 pub struct Re(pub regex::Regex);
@@ -22,9 +65,13 @@ pub struct Re(pub regex::Regex);
 impl<'de> Deserialize<'de> for Re {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Re, D::Error> {
         let text = String::deserialize(d)?;
-        regex::Regex::new(&text)
-            .map(Re)
-            .map_err(|e| serde::de::Error::custom(format!("invalid regex `{text}`: {e}")))
+        regex::Regex::new(&text).map(Re).map_err(|e| {
+            // The regex crate's message spans lines (the pattern, a caret, the error).
+            let why = e.to_string();
+            let last = why.lines().last().unwrap_or_default();
+            let why = last.trim().trim_start_matches("error: ");
+            serde::de::Error::custom(format!("invalid regex `{text}`: {why}"))
+        })
     }
 }
 
@@ -119,19 +166,20 @@ impl Scalar {
     }
 }
 
+impl ScalarOrMap for Pattern {
+    const EXPECTING: &'static str = "a pattern: a scalar, or a mapping of conditions";
+    fn from_scalar(s: Scalar) -> Result<Self, String> {
+        Ok(Pattern::Exact(s))
+    }
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(a: A) -> Result<Self, A::Error> {
+        PatternObject::deserialize(serde::de::value::MapAccessDeserializer::new(a))
+            .map(|o| Pattern::Object(Box::new(o)))
+    }
+}
+
 impl<'de> Deserialize<'de> for Pattern {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Pattern, D::Error> {
-        // By hand, so that an error inside the object form keeps its own message.
-        let value = serde_json::Value::deserialize(d)?;
-        if value.is_object() {
-            serde_json::from_value(value)
-                .map(|o| Pattern::Object(Box::new(o)))
-                .map_err(serde::de::Error::custom)
-        } else {
-            serde_json::from_value(value)
-                .map(Pattern::Exact)
-                .map_err(|_| serde::de::Error::custom("a pattern is a scalar or a mapping"))
-        }
+        scalar_or_map(d)
     }
 }
 
@@ -189,15 +237,20 @@ pub enum UsesPattern {
     Parts(Box<UsesParts>),
 }
 
+impl ScalarOrMap for UsesPattern {
+    const EXPECTING: &'static str = "a glob over `owner/repo[/path][@ref]`, or a mapping of parts";
+    fn from_scalar(s: Scalar) -> Result<Self, String> {
+        Ok(UsesPattern::Glob(Glob::new(&s.text())))
+    }
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(a: A) -> Result<Self, A::Error> {
+        UsesParts::deserialize(serde::de::value::MapAccessDeserializer::new(a))
+            .map(|p| UsesPattern::Parts(Box::new(p)))
+    }
+}
+
 impl<'de> Deserialize<'de> for UsesPattern {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<UsesPattern, D::Error> {
-        let value = serde_json::Value::deserialize(d)?;
-        match value {
-            serde_json::Value::String(s) => Ok(UsesPattern::Glob(Glob::new(&s))),
-            other => serde_json::from_value(other)
-                .map(|p| UsesPattern::Parts(Box::new(p)))
-                .map_err(serde::de::Error::custom),
-        }
+        scalar_or_map(d)
     }
 }
 
@@ -234,15 +287,20 @@ pub enum CommandPattern {
     Parts(Box<CommandParts>),
 }
 
+impl ScalarOrMap for CommandPattern {
+    const EXPECTING: &'static str = "a program's name, or a mapping of `program` and `args`";
+    fn from_scalar(s: Scalar) -> Result<Self, String> {
+        Ok(CommandPattern::Program(s.text()))
+    }
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(a: A) -> Result<Self, A::Error> {
+        CommandParts::deserialize(serde::de::value::MapAccessDeserializer::new(a))
+            .map(|p| CommandPattern::Parts(Box::new(p)))
+    }
+}
+
 impl<'de> Deserialize<'de> for CommandPattern {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<CommandPattern, D::Error> {
-        let value = serde_json::Value::deserialize(d)?;
-        match value {
-            serde_json::Value::String(s) => Ok(CommandPattern::Program(s)),
-            other => serde_json::from_value(other)
-                .map(|p| CommandPattern::Parts(Box::new(p)))
-                .map_err(serde::de::Error::custom),
-        }
+        scalar_or_map(d)
     }
 }
 
