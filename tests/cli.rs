@@ -444,3 +444,48 @@ fn a_repositorys_own_action_is_known_by_its_published_name() {
     let (_, out, _) = ghfix(&["apply", "--dry-run"], dir.path());
     assert!(!out.contains("+permissions:"), "{out}");
 }
+
+#[test]
+fn a_hardcoded_credential_never_appears_in_any_output() {
+    let pat = "ghp_Zq9Xw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0Fe9Dc8";
+    let npm = "npm_Aa1Bb2Cc3Dd4Ee5Ff6Gg7Hh8Ii9Jj0Kk1Ll2";
+    let workflow = format!(
+        "on: push\npermissions: {{}}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: gh release list\n        env:\n          GH_TOKEN: {pat}\n          NPM: '{npm}'\n"
+    );
+    let dir = repo(&[(".github/workflows/leak.yml", &workflow)]);
+    let mut runs: Vec<Vec<&str>> = ["human", "json", "github", "sarif"]
+        .iter()
+        .map(|f| vec!["check", "--format", f])
+        .collect();
+    runs.push(vec!["apply", "--dry-run", "--unsafe"]);
+    runs.push(vec!["apply", "--dry-run", "--unsafe", "--format", "json"]);
+    for args in &runs {
+        let (code, out, err) = ghfix(args, dir.path());
+        assert!(code == 1, "{args:?}: exit {code}: {err}");
+        let both = format!("{out}{err}");
+        assert!(
+            args[0] == "check" || both.contains("ghp_****"),
+            "{args:?}: {both}"
+        );
+        assert!(
+            !both.contains(pat) && !both.contains(npm),
+            "{args:?} leaks:\n{both}"
+        );
+    }
+    let (code, out, err) = ghfix(&["apply", "--unsafe"], dir.path());
+    assert!(code <= 1, "{err}");
+    assert!(!format!("{out}{err}").contains(pat));
+    let fixed = std::fs::read_to_string(dir.path().join(".github/workflows/leak.yml")).unwrap();
+    assert!(
+        fixed.contains("GH_TOKEN: ${{ secrets.GH_PAT }}")
+            && fixed.contains("NPM: '${{ secrets.NPM_TOKEN }}'")
+            && !fixed.contains(pat),
+        "{fixed}"
+    );
+    // The rule's own examples hold (fake) tokens: explain masks them too.
+    let (_, out, _) = ghfix(&["explain", "hardcoded-credential"], dir.path());
+    assert!(
+        out.contains("ghp_****") && !out.contains("ghp_0123"),
+        "{out}"
+    );
+}

@@ -130,44 +130,44 @@ pub fn run(args: &EditArgs, order: &[(usize, usize)], colour: bool) -> u8 {
     let ops = match ops {
         Ok(ops) if !ops.is_empty() => ops,
         Ok(_) => {
-            eprintln!(
+            crate::eprintln_masked!(
                 "ghfix edit: no operation given (--set, --set-file, --delete, --append, --comment, --rewrite)"
             );
             return EXIT_INPUT;
         }
         Err(e) => {
-            eprintln!("ghfix edit: {e}");
+            crate::eprintln_masked!("ghfix edit: {e}");
             return EXIT_INPUT;
         }
     };
     let text = match files::read_text(&args.file, &args.file) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("{e}");
+            crate::eprintln_masked!("{e}");
             return EXIT_INPUT;
         }
     };
     let doc = match Document::parse(text) {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("{display}:{e}");
+            crate::eprintln_masked!("{display}:{e}");
             return EXIT_INPUT;
         }
     };
     let edited = match cst::apply(&doc, &ops) {
         Ok(d) => d,
         Err(e @ EditError::Verification { .. }) => {
-            eprintln!("{display}: {e}; nothing written");
+            crate::eprintln_masked!("{display}: {e}; nothing written");
             return EXIT_REFUSED;
         }
         Err(e) => {
-            eprintln!("{display}: {e}; nothing written");
+            crate::eprintln_masked!("{display}: {e}; nothing written");
             return EXIT_INPUT;
         }
     };
     if args.dry_run {
         let d = diff::unified(&display, doc.text(), edited.text());
-        print!("{}", if colour { diff::colour(&d) } else { d });
+        crate::print_masked!("{}", if colour { diff::colour(&d) } else { d });
         return EXIT_OK;
     }
     if edited.text() != doc.text() {
@@ -177,7 +177,7 @@ pub fn run(args: &EditArgs, order: &[(usize, usize)], colour: bool) -> u8 {
             .canonicalize()
             .unwrap_or_else(|_| args.file.clone());
         if let Err(e) = files::write_atomic(&real, edited.text()) {
-            eprintln!("{e}");
+            crate::eprintln_masked!("{e}");
             return EXIT_INPUT;
         }
     }

@@ -141,7 +141,7 @@ fn process(
 
 fn load_engine(dir: Option<&Path>) -> Result<Engine, u8> {
     Engine::load(dir).map_err(|e| {
-        eprintln!("ghfix: {e}");
+        crate::eprintln_masked!("ghfix: {e}");
         EXIT_INPUT
     })
 }
@@ -153,12 +153,12 @@ fn run(args: &RunArgs, fix: Option<bool>) -> Result<(Engine, Vec<FileResult>), u
         .iter()
         .find(|r| !engine.rules.iter().any(|x| &x.id == *r))
     {
-        eprintln!("ghfix: no rule `{unknown}` (see `ghfix rules`)");
+        crate::eprintln_masked!("ghfix: no rule `{unknown}` (see `ghfix rules`)");
         return Err(EXIT_INPUT);
     }
     let found = discover(&args.paths);
     if found.files.is_empty() && found.skipped.is_empty() {
-        eprintln!(
+        crate::eprintln_masked!(
             "ghfix: no workflow files found (looked for .github/workflows and .github/actions)"
         );
         return Err(EXIT_INPUT);
@@ -171,7 +171,7 @@ fn run(args: &RunArgs, fix: Option<bool>) -> Result<(Engine, Vec<FileResult>), u
             .collect();
         let fetcher = Fetcher::new(&args.api_url);
         for warning in fetcher.learn(&mut engine.kb, texts.iter().map(String::as_str)) {
-            eprintln!("ghfix: warning: --online: {warning}");
+            crate::eprintln_masked!("ghfix: warning: --online: {warning}");
         }
     }
     let engine = engine;
@@ -250,7 +250,7 @@ fn exit_code(results: &[FileResult]) -> u8 {
 pub fn check(args: &RunArgs, colour: bool) -> u8 {
     match run(args, None) {
         Ok((engine, results)) => {
-            print!(
+            crate::print_masked!(
                 "{}",
                 findings::render(&results, args.format, colour, &engine.rules)
             );
@@ -272,7 +272,7 @@ pub fn apply(args: &ApplyArgs, colour: bool) -> u8 {
         let Some(fixed) = &r.fixed else { continue };
         changed = true;
         if args.dry_run {
-            print!(
+            crate::print_masked!(
                 "{}",
                 if colour {
                     diff::colour(&r.diff)
@@ -281,15 +281,15 @@ pub fn apply(args: &ApplyArgs, colour: bool) -> u8 {
                 }
             );
         } else if let Err(e) = files::write_atomic(&r.real, fixed) {
-            eprintln!("{e}");
+            crate::eprintln_masked!("{e}");
             write_failed = true;
         }
     }
     let report = findings::render(&results, args.run.format, colour, &engine.rules);
     if args.dry_run && args.run.format == Format::Human {
-        eprint!("{report}");
+        crate::eprint_masked!("{report}");
     } else {
-        print!("{report}");
+        crate::print_masked!("{report}");
     }
     let code = exit_code(&results);
     if write_failed {
@@ -311,7 +311,7 @@ pub fn list_rules(dir: Option<&Path>) -> u8 {
                     Safety::Unsafe => "unsafe",
                     Safety::Manual => "manual",
                 };
-                println!(
+                crate::println_masked!(
                     "{:32} {:7} {:6} {}",
                     r.id,
                     format!("{:?}", r.severity).to_lowercase(),
@@ -338,19 +338,19 @@ pub fn explain(id: &str, dir: Option<&Path>, colour: bool) -> u8 {
                 Safety::Unsafe => "applied with `ghfix apply --unsafe`",
                 Safety::Manual => "none: the finding says what to do",
             };
-            println!("# {}: {}\n", r.id, r.title);
-            println!(
+            crate::println_masked!("# {}: {}\n", r.id, r.title);
+            crate::println_masked!(
                 "severity: {}; fix: {safety}\n",
                 format!("{:?}", r.severity).to_lowercase()
             );
-            println!("{}", r.docs.trim_end());
+            crate::println_masked!("{}", r.docs.trim_end());
             for (n, case) in r.tests.iter().enumerate() {
-                println!("\n## Example {}: {}\n", n + 1, case.name);
+                crate::println_masked!("\n## Example {}: {}\n", n + 1, case.name);
                 match &case.after {
                     Some(after) => {
                         let diff =
                             crate::report::diff::unified("workflow.yml", &case.before, after);
-                        print!(
+                        crate::print_masked!(
                             "{}",
                             if colour {
                                 crate::report::diff::colour(&diff)
@@ -361,17 +361,17 @@ pub fn explain(id: &str, dir: Option<&Path>, colour: bool) -> u8 {
                     }
                     None => {
                         for line in case.before.lines() {
-                            println!("    {line}");
+                            crate::println_masked!("    {line}");
                         }
                         let findings = case.findings.unwrap_or(0);
-                        println!("\n({findings} finding(s); left as it is)");
+                        crate::println_masked!("\n({findings} finding(s); left as it is)");
                     }
                 }
             }
             EXIT_OK
         }
         None => {
-            eprintln!("ghfix: no rule `{id}`");
+            crate::eprintln_masked!("ghfix: no rule `{id}`");
             EXIT_INPUT
         }
     }
@@ -390,12 +390,12 @@ pub fn test_rules(dir: Option<&Path>) -> u8 {
                 Ok(()) => passed += 1,
                 Err(e) => {
                     failed += 1;
-                    println!("FAIL {} / {}\n{e}\n", rule.id, case.name);
+                    crate::println_masked!("FAIL {} / {}\n{e}\n", rule.id, case.name);
                 }
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
+    crate::println_masked!("{passed} passed, {failed} failed");
     if failed > 0 {
         EXIT_FINDINGS
     } else {

@@ -357,6 +357,14 @@ impl Engine {
                         }
                     }
                 }
+                Match::Value(p) => {
+                    for (path, value) in scope.values() {
+                        let mut vars = Vars::from([("workflow".to_string(), name.to_string())]);
+                        if crate::rules::lang::eval::pattern(p, Some(value), &mut vars) {
+                            findings.push(self.written(rule, root, path, vars));
+                        }
+                    }
+                }
                 Match::Step(s) => {
                     for step in scope.steps() {
                         let mut vars = Vars::new();

@@ -156,6 +156,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "rules/invalid-permission-scope.yml",
         include_str!("../../rules/invalid-permission-scope.yml"),
     ),
+    (
+        "rules/hardcoded-credential.yml",
+        include_str!("../../rules/hardcoded-credential.yml"),
+    ),
 ];
 
 impl Rule {

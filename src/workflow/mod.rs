@@ -1,5 +1,6 @@
 //! The GitHub Actions model built over the CST: workflows, jobs, steps, token sources.
 
+pub mod credentials;
 pub mod model;
 pub mod position;
 pub mod token;

@@ -118,6 +118,31 @@ impl<'a> Scope<'a> {
         out
     }
 
+    /// Every scalar value with its path (keys excluded), in document order.
+    pub fn values(&self) -> Vec<(Path, &'a Yaml)> {
+        let mut out = Vec::new();
+        let mut stack = vec![(Path::default(), self.root)];
+        while let Some((path, y)) = stack.pop() {
+            match y {
+                Yaml::Hash(h) => {
+                    for (k, v) in h.iter().rev() {
+                        if let Some(key) = scalar(k) {
+                            stack.push((path.clone().key(key), v));
+                        }
+                    }
+                }
+                Yaml::Array(a) => {
+                    for (i, v) in a.iter().enumerate().rev() {
+                        stack.push((path.clone().index(i), v));
+                    }
+                }
+                other if scalar(other).is_some() => out.push((path, other)),
+                _ => {}
+            }
+        }
+        out
+    }
+
     /// Whether the workflow matches `rule`; `vars` gains its captures when it does.
     pub fn workflow(&self, rule: &WorkflowRule, vars: &mut Vars) -> bool {
         let mut got = vars.clone();
@@ -454,6 +479,15 @@ fn is(kind: ValueKind, t: &str, vars: &mut Vars) -> bool {
             .captures(t)
             .map(|c| vars.insert("var".into(), c[1].to_string()))
             .is_some(),
+        ValueKind::Credential => match crate::workflow::credentials::find(t) {
+            Some((literal, shape)) => {
+                vars.insert("credential".into(), literal.to_string());
+                vars.insert("credential-kind".into(), shape.name.clone());
+                vars.insert("secret-name".into(), shape.secret.clone());
+                true
+            }
+            None => false,
+        },
         ValueKind::Expression => t.contains("${{"),
         ValueKind::Literal => !t.contains("${{"),
     }

@@ -200,6 +200,10 @@ pub enum ValueKind {
     Expression,
     /// Text with no expression in it.
     Literal,
+    /// Text holding a credential of a known shape (a `ghp_...` token, an npm token ...; see
+    /// `rules/knowledge/credentials.yml`); captures `{credential}` (the literal, masked in all
+    /// output), `{credential-kind}` and `{secret-name}` (the secret suggested for it).
+    Credential,
 }
 
 /// The object form of a pattern.
@@ -443,6 +447,8 @@ pub enum Match {
     Job(JobRule),
     /// Steps of jobs and of composite actions.
     Step(StepRule),
+    /// Every scalar value of the document, wherever it sits (keys excluded).
+    Value(Pattern),
 }
 
 /// A variable computed from others, for edits: `source` is a template; the operations run in the
@@ -604,6 +610,7 @@ pub fn util_refs(m: &Match, out: &mut Vec<String>) {
         Match::Workflow(r) => workflow_refs(r, out),
         Match::Job(r) => job_refs(r, out),
         Match::Step(r) => step_refs(r, out),
+        Match::Value(_) => {}
     }
 }
 
