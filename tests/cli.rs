@@ -377,7 +377,7 @@ fn callees_are_fixed_before_their_callers() {
         ),
         (
             ".github/workflows/caller.yml",
-            "on: pull_request\njobs:\n  call:\n    uses: ./.github/workflows/reusable.yml\n",
+            "on: push\njobs:\n  call:\n    uses: ./.github/workflows/reusable.yml\n",
         ),
     ]);
     let (_, dry, _) = ghfix(&["apply", "--dry-run"], dir.path());

@@ -293,6 +293,16 @@ impl Engine {
             needs_cell.get_or_init(|| wf.jobs.iter().map(|j| ctx.job(&wf, j)).collect())
         };
         let analysable = !wf.is_action && !wf.jobs.is_empty();
+        let job_needs = |id: &str| {
+            let at = wf.jobs.iter().position(|j| j.id == id)?;
+            let n = &needs()[at];
+            let scopes = n
+                .scopes
+                .iter()
+                .map(|(s, g)| format!("{s}: {}", g.level.as_str()))
+                .collect();
+            Some((scopes, n.is_known()))
+        };
         let mut findings = Vec::new();
         for rule in self
             .rules
@@ -303,6 +313,7 @@ impl Engine {
                 root,
                 file: name,
                 utils: &rule.utils,
+                needs: Some(&job_needs),
             };
             match &rule.matcher {
                 Match::Workflow(w) => {
@@ -357,10 +368,23 @@ impl Engine {
                         }
                     }
                 }
-                Match::Value(p) => {
+                Match::Value(v) => {
+                    let mut vars = Vars::from([("workflow".to_string(), name.to_string())]);
+                    if v.inside
+                        .as_ref()
+                        .is_some_and(|w| !scope.workflow(w, &mut vars))
+                    {
+                        continue;
+                    }
                     for (path, value) in scope.values() {
-                        let mut vars = Vars::from([("workflow".to_string(), name.to_string())]);
-                        if crate::rules::lang::eval::pattern(p, Some(value), &mut vars) {
+                        let mut vars = vars.clone();
+                        let shown = yaml_rust2::Yaml::String(path.to_string());
+                        let path_ok = v.path.as_ref().is_none_or(|p| {
+                            crate::rules::lang::eval::pattern(p, Some(&shown), &mut vars)
+                        });
+                        if path_ok
+                            && crate::rules::lang::eval::pattern(&v.pattern, Some(value), &mut vars)
+                        {
                             findings.push(self.written(rule, root, path, vars));
                         }
                     }

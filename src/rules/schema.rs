@@ -160,6 +160,38 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "rules/hardcoded-credential.yml",
         include_str!("../../rules/hardcoded-credential.yml"),
     ),
+    (
+        "rules/token-from-variable.yml",
+        include_str!("../../rules/token-from-variable.yml"),
+    ),
+    (
+        "rules/secret-in-fork-pull-request.yml",
+        include_str!("../../rules/secret-in-fork-pull-request.yml"),
+    ),
+    (
+        "rules/write-on-fork-pull-request.yml",
+        include_str!("../../rules/write-on-fork-pull-request.yml"),
+    ),
+    (
+        "rules/untrusted-checkout.yml",
+        include_str!("../../rules/untrusted-checkout.yml"),
+    ),
+    (
+        "rules/long-self-hosted-job-token.yml",
+        include_str!("../../rules/long-self-hosted-job-token.yml"),
+    ),
+    (
+        "rules/pages-push-with-github-token.yml",
+        include_str!("../../rules/pages-push-with-github-token.yml"),
+    ),
+    (
+        "rules/workflow-file-push.yml",
+        include_str!("../../rules/workflow-file-push.yml"),
+    ),
+    (
+        "rules/personal-access-token.yml",
+        include_str!("../../rules/personal-access-token.yml"),
+    ),
 ];
 
 impl Rule {

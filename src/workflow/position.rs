@@ -152,8 +152,22 @@ pub fn locate(text: &str, paths: &[Path]) -> Vec<Option<(usize, usize)>> {
             Ok((event, mark)) => locator.on_event(event, mark),
         }
     }
+    let lines: Vec<&str> = text.lines().collect();
     (0..paths.len())
-        .map(|i| locator.found.get(&i).copied())
+        .map(|i| {
+            let (line, col) = locator.found.get(&i).copied()?;
+            // A block sequence's item is placed at its `-`, as the syntax tree places it (the
+            // loader marks the item's content, and a mapping's only after its first key).
+            let item = matches!(paths[i].segments.last(), Some(Segment::Index(_)));
+            let dash = lines.get(line.wrapping_sub(1)).and_then(|l| {
+                let indent = l.len() - l.trim_start_matches([' ', '\u{feff}']).len();
+                (indent < col && l[indent..].starts_with('-')).then_some(indent + 1)
+            });
+            Some(match dash {
+                Some(dash) if item => (line, dash),
+                _ => (line, col),
+            })
+        })
         .collect()
 }
 
@@ -172,6 +186,7 @@ mod tests {
             "jobs.build",
             "jobs.build.permissions",
             "jobs.build.steps[0].with",
+            "jobs.build.steps[0]",
             "jobs.\"q.k\"",
         ]
         .iter()

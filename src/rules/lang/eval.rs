@@ -9,7 +9,7 @@ use regex::Regex;
 use yaml_rust2::Yaml;
 
 use super::{
-    CommandPattern, Entries, JobRule, Match, Pattern, PatternObject, StepRule, UsesPattern,
+    CommandPattern, Entries, JobRule, Keyed, Match, Pattern, PatternObject, StepRule, UsesPattern,
     ValueKind, WorkflowRule,
 };
 use crate::cst::Path;
@@ -26,7 +26,14 @@ pub struct Scope<'a> {
     pub file: &'a str,
     /// The rule file's named rule objects.
     pub utils: &'a BTreeMap<String, Match>,
+    /// What the analysis says a job (by id) needs: `scope: level` texts, and whether it
+    /// understood the whole job. `None` when no analysis ran.
+    pub needs: Option<&'a NeedsOf<'a>>,
 }
+
+/// What the analysis says a job (by id) needs: `scope: level` texts, and whether it understood
+/// the whole job.
+pub type NeedsOf<'a> = dyn Fn(&str) -> Option<(Vec<String>, bool)> + 'a;
 
 /// A job of the document.
 #[derive(Clone, Copy)]
@@ -210,6 +217,21 @@ impl<'a> Scope<'a> {
                     return false;
                 }
             }
+            if rule.needs.is_some() || rule.analysed.is_some() {
+                let Some((needs, analysed)) = self.needs.and_then(|n| n(&job.id())) else {
+                    return false;
+                };
+                if rule.analysed.is_some_and(|a| a != analysed) {
+                    return false;
+                }
+                if let Some(p) = &rule.needs {
+                    let list = Yaml::Array(needs.iter().cloned().map(Yaml::String).collect());
+                    got.insert("needs".into(), needs.join(", "));
+                    if !pattern(p, Some(&list), &mut got) {
+                        return false;
+                    }
+                }
+            }
             if let Some(step) = &rule.has {
                 let Some(Yaml::Array(steps)) = get(y, "steps") else {
                     return false;
@@ -336,11 +358,20 @@ impl<'a> Scope<'a> {
     }
 }
 
-/// `name:`, else `uses:`, else `step N`.
+/// `name:`, else `uses:`, else the first line of `run:` (shortened), else `step N`.
 fn step_label(y: &Yaml, index: usize) -> String {
+    let run = || {
+        let script = get(y, "run").and_then(scalar)?;
+        let line = script.lines().map(str::trim).find(|l| !l.is_empty())?;
+        Some(match line.char_indices().nth(40) {
+            Some((cut, _)) => format!("{}...", &line[..cut]),
+            None => line.to_string(),
+        })
+    };
     get(y, "name")
         .and_then(scalar)
         .or_else(|| get(y, "uses").and_then(scalar))
+        .or_else(run)
         .unwrap_or_else(|| format!("step {}", index + 1))
 }
 
@@ -380,10 +411,25 @@ fn opt(p: &Option<Pattern>, value: Option<&Yaml>, vars: &mut Vars) -> bool {
     p.as_ref().is_none_or(|p| pattern(p, value, vars))
 }
 
-fn entries(want: &Option<Entries>, map: Option<&Yaml>, vars: &mut Vars) -> bool {
+fn entries(want: &Option<Keyed>, map: Option<&Yaml>, vars: &mut Vars) -> bool {
     let Some(want) = want else { return true };
-    want.iter()
-        .all(|(key, p)| pattern(p, map.and_then(|m| get(m, key)), vars))
+    want.iter().all(|(key, p)| match &key.glob {
+        None => pattern(p, map.and_then(|m| get(m, &key.text)), vars),
+        Some(glob) => {
+            let Some(Yaml::Hash(h)) = map else {
+                return false;
+            };
+            h.iter().any(|(k, v)| {
+                let Some(name) = scalar(k) else { return false };
+                let mut got = vars.clone();
+                let ok = glob.is_match(&name.to_lowercase()) && pattern(p, Some(v), &mut got);
+                if ok {
+                    got.insert("key".into(), name);
+                }
+                commit(ok, vars, got)
+            })
+        }
+    })
 }
 
 fn fields(want: &Option<Entries>, node: &Yaml, vars: &mut Vars) -> bool {
@@ -431,7 +477,9 @@ pub fn pattern(p: &Pattern, value: Option<&Yaml>, vars: &mut Vars) -> bool {
 }
 
 fn has_text_conditions(o: &PatternObject) -> bool {
-    o.equals.is_some()
+    o.above.is_some()
+        || o.below.is_some()
+        || o.equals.is_some()
         || o.one_of.is_some()
         || o.contains.is_some()
         || o.glob.is_some()
@@ -457,7 +505,11 @@ fn text(o: &PatternObject, t: &str, vars: &mut Vars) -> bool {
         && o.regex
             .as_ref()
             .is_none_or(|re| capture(&re.0, t, &mut got))
-        && o.is.is_none_or(|kind| is(kind, t, &mut got));
+        && o.is.is_none_or(|kind| is(kind, t, &mut got))
+        && o.above
+            .is_none_or(|n| t.trim().parse::<f64>().is_ok_and(|v| v > n))
+        && o.below
+            .is_none_or(|n| t.trim().parse::<f64>().is_ok_and(|v| v < n));
     commit(ok, vars, got)
 }
 
@@ -616,6 +668,7 @@ mod tests {
             root: &root,
             file: "ci.yml",
             utils: &utils,
+            needs: None,
         };
         let steps = scope.steps();
         let r: StepRule = rule(
@@ -650,6 +703,7 @@ mod tests {
             root: &root,
             file: "x.yml",
             utils: &utils,
+            needs: None,
         };
         let r: StepRule =
             rule("any:\n  - run: {regex: '(?P<word>hi)x'}\n  - run: {regex: '(?P<other>echo)'}\n");

@@ -222,6 +222,10 @@ pub struct PatternObject {
     pub regex: Option<Re>,
     /// What the value holds.
     pub is: Option<ValueKind>,
+    /// The text is a number greater than this.
+    pub above: Option<f64>,
+    /// The text is a number less than this.
+    pub below: Option<f64>,
     /// `true`: the key is there (any value); `false`: it is absent.
     pub present: Option<bool>,
     /// The value does not match this pattern (an absent value matches `not`).
@@ -318,8 +322,57 @@ pub struct CommandParts {
     pub args: Option<Pattern>,
 }
 
-/// Conditions on named entries (`with:`, `env:`, or any key by its path, for `field:`).
+/// Conditions on named entries (any key by its path, for `field:`; variables, for `when:`).
 pub type Entries = BTreeMap<String, Pattern>;
+
+/// A key of `with:` or `env:` in a rule: a name, or a glob over names (`"*token*"`, matched
+/// without regard to case) that some entry must fit, its name captured as `{key}`.
+#[derive(Debug, Clone)]
+pub struct Key {
+    /// As written.
+    pub text: String,
+    /// The compiled glob, when the key holds `*` or `?`.
+    pub glob: Option<Glob>,
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Key) -> bool {
+        self.text == other.text
+    }
+}
+impl Eq for Key {}
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Key) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Key {
+    fn cmp(&self, other: &Key) -> std::cmp::Ordering {
+        self.text.cmp(&other.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
+        let text = String::deserialize(d)?;
+        let glob = text
+            .contains(['*', '?'])
+            .then(|| Glob::new(&text.to_lowercase()));
+        Ok(Key { text, glob })
+    }
+}
+
+impl JsonSchema for Key {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Key".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string" })
+    }
+}
+
+/// Conditions on the entries of `with:` or `env:`, by name or by glob.
+pub type Keyed = BTreeMap<Key, Pattern>;
 
 /// A rule object for steps: every condition given must hold.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -340,10 +393,10 @@ pub struct StepRule {
     pub condition: Option<Pattern>,
     /// `shell:`.
     pub shell: Option<Pattern>,
-    /// Inputs under `with:`, by name.
-    pub with: Option<Entries>,
-    /// Variables under the step's `env:`, by name.
-    pub env: Option<Entries>,
+    /// Inputs under `with:`, by name or glob.
+    pub with: Option<Keyed>,
+    /// Variables under the step's `env:`, by name or glob.
+    pub env: Option<Keyed>,
     /// Any other key of the step, by its path (`continue-on-error`, `with.args`).
     pub field: Option<Entries>,
     /// An earlier step of the same job matches.
@@ -393,6 +446,11 @@ pub struct JobRule {
     pub not: Option<Box<JobRule>>,
     /// The named job util of the rule file matches.
     pub matches: Option<String>,
+    /// What the analysis finds the job's steps need from its token, as `scope: level` texts
+    /// (`contents: write`); a pattern over that list (one entry must match).
+    pub needs: Option<Pattern>,
+    /// Whether the analysis understood every use of the token in the job.
+    pub analysed: Option<bool>,
     /// Analysis: the job's effective permissions lack a scope its steps need (one finding per
     /// scope; the `add-scope` fix).
     #[serde(default)]
@@ -448,7 +506,19 @@ pub enum Match {
     /// Steps of jobs and of composite actions.
     Step(StepRule),
     /// Every scalar value of the document, wherever it sits (keys excluded).
-    Value(Pattern),
+    Value(ValueRule),
+}
+
+/// A rule object for scalar values.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ValueRule {
+    /// The value matches this.
+    pub pattern: Pattern,
+    /// The value's path (`jobs.build.steps[0].with.token`) matches this.
+    pub path: Option<Pattern>,
+    /// The value's workflow matches this.
+    pub inside: Option<WorkflowRule>,
 }
 
 /// A variable computed from others, for edits: `source` is a template; the operations run in the
@@ -610,7 +680,11 @@ pub fn util_refs(m: &Match, out: &mut Vec<String>) {
         Match::Workflow(r) => workflow_refs(r, out),
         Match::Job(r) => job_refs(r, out),
         Match::Step(r) => step_refs(r, out),
-        Match::Value(_) => {}
+        Match::Value(r) => {
+            if let Some(w) = &r.inside {
+                workflow_refs(w, out)
+            }
+        }
     }
 }
 
