@@ -53,6 +53,13 @@ pub enum Command {
         #[arg(long = "rules", value_name = "DIR")]
         rules_dir: Option<PathBuf>,
     },
+    /// Print the effective configuration (`.github/ghfix.yml` of the current repository, or
+    /// `--config FILE`, over the defaults).
+    Config {
+        /// The configuration file.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// Print the JSON Schema of rule files (for editors: `# yaml-language-server: $schema=...`).
     Schema,
 }
@@ -81,6 +88,9 @@ pub struct RunArgs {
     /// A folder of extra rule files (and knowledge under DIR/knowledge/).
     #[arg(long = "rules", value_name = "DIR")]
     pub rules_dir: Option<PathBuf>,
+    /// The configuration file (default: .github/ghfix.yml of the repository checked).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,

@@ -33,6 +33,7 @@ fn main() -> ExitCode {
         Command::Explain { rule, rules_dir } => {
             commands::run::explain(&rule, rules_dir.as_deref(), colour)
         }
+        Command::Config { config } => commands::run::print_config(config.as_deref()),
         Command::Schema => {
             print!("{}", ghfix::rules::schema::Rule::json_schema());
             0

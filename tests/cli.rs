@@ -489,3 +489,53 @@ fn a_hardcoded_credential_never_appears_in_any_output() {
         "{out}"
     );
 }
+
+#[test]
+fn the_repository_configuration_selects_rules_severities_and_files() {
+    let pat_step = "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: gh issue list\n        env:\n          GH_TOKEN: ${{ secrets.BOT_PAT }}\n";
+    let dir = repo(&[
+        (".github/workflows/a.yml", pat_step),
+        (".github/workflows/generated-b.yml", pat_step),
+        (
+            ".github/ghfix.yml",
+            "rules:\n  severity:\n    personal-access-token: high\nignore:\n  - .github/workflows/generated-*.yml\n",
+        ),
+    ]);
+    let (code, out, err) = ghfix(&["check", "--format", "json"], dir.path());
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.contains("a.yml") && !out.contains("generated-b.yml"),
+        "{out}"
+    );
+    assert!(out.contains("\"severity\": \"high\""), "{out}");
+    let (_, out, _) = ghfix(&["config"], dir.path());
+    assert!(
+        out.contains("personal-access-token: high") && out.contains("branch-prefix: ghfix/"),
+        "{out}"
+    );
+    // Disabled: nothing left to report.
+    write(
+        &dir.path().join(".github/ghfix.yml"),
+        "rules:\n  disable: [personal-access-token]\n",
+    );
+    let (code, out, err) = ghfix(&["check"], dir.path());
+    assert_eq!(code, 0, "{out}{err}");
+    // Mistakes are one-line errors at their place, exit 2.
+    write(
+        &dir.path().join(".github/ghfix.yml"),
+        "rules:\n  disable: [personal-acess-token]\n",
+    );
+    let (code, _, err) = ghfix(&["check"], dir.path());
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("ghfix.yml:2:13: no rule `personal-acess-token`") && err.lines().count() == 1,
+        "{err}"
+    );
+    write(&dir.path().join(".github/ghfix.yml"), "ignroe: []\n");
+    let (code, _, err) = ghfix(&["check"], dir.path());
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("ghfix.yml:1:1: unknown field `ignroe`"),
+        "{err}"
+    );
+}

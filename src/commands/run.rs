@@ -9,6 +9,7 @@ use rayon::prelude::*;
 
 use crate::cli::{ApplyArgs, Format, RunArgs};
 use crate::commands::{EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, EXIT_REFUSED};
+use crate::config::Loaded;
 use crate::cst::Document;
 use crate::files::{self, Target};
 use crate::report::{diff, findings};
@@ -146,8 +147,66 @@ fn load_engine(dir: Option<&Path>) -> Result<Engine, u8> {
     })
 }
 
+/// The repository the run is about: that of the first path given, else of the current folder.
+fn run_root(paths: &[PathBuf]) -> PathBuf {
+    let first = paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+    files::boundary(&first).unwrap_or(first)
+}
+
+/// The configuration of the run, or a one-line error.
+fn load_config(explicit: Option<&Path>, root: &Path) -> Result<Loaded, u8> {
+    Loaded::load(explicit, root).map_err(|e| {
+        crate::eprintln_masked!("ghfix: {e}");
+        EXIT_INPUT
+    })
+}
+
+/// `ghfix config`: the effective configuration.
+pub fn print_config(explicit: Option<&Path>) -> u8 {
+    let root = run_root(&[]);
+    let loaded = match load_config(explicit, &root) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let engine = match load_engine_with(&loaded, None) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    if let Err(e) = loaded.ignored() {
+        crate::eprintln_masked!("ghfix: {e}");
+        return EXIT_INPUT;
+    }
+    crate::print_masked!("{}", loaded.to_yaml());
+    let ids: Vec<&str> = engine.rules.iter().map(|r| r.id.as_str()).collect();
+    crate::println_masked!("# rules that run: {}", ids.join(", "));
+    EXIT_OK
+}
+
+/// The rules and knowledge for a configured run: the embedded ones, the configuration's rule
+/// folders, `--rules DIR`; then the configuration's selection and severities.
+fn load_engine_with(loaded: &Loaded, dir: Option<&Path>) -> Result<Engine, u8> {
+    let folders = loaded.rule_folders();
+    let all: Vec<&Path> = folders.iter().map(PathBuf::as_path).chain(dir).collect();
+    let mut engine = Engine::load_folders(&all).map_err(|e| {
+        crate::eprintln_masked!("ghfix: {e}");
+        EXIT_INPUT
+    })?;
+    loaded.check_rules(&engine.rules).map_err(|e| {
+        crate::eprintln_masked!("ghfix: {e}");
+        EXIT_INPUT
+    })?;
+    loaded.select(&mut engine.rules);
+    Ok(engine)
+}
+
 fn run(args: &RunArgs, fix: Option<bool>) -> Result<(Engine, Vec<FileResult>), u8> {
-    let mut engine = load_engine(args.rules_dir.as_deref())?;
+    let root = run_root(&args.paths);
+    let loaded = load_config(args.config.as_deref(), &root)?;
+    let mut engine = load_engine_with(&loaded, args.rules_dir.as_deref())?;
+    let ignored = loaded.ignored().map_err(|e| {
+        crate::eprintln_masked!("ghfix: {e}");
+        EXIT_INPUT
+    })?;
     if let Some(unknown) = args
         .rules
         .iter()
@@ -156,8 +215,19 @@ fn run(args: &RunArgs, fix: Option<bool>) -> Result<(Engine, Vec<FileResult>), u
         crate::eprintln_masked!("ghfix: no rule `{unknown}` (see `ghfix rules`)");
         return Err(EXIT_INPUT);
     }
-    let found = discover(&args.paths);
-    if found.files.is_empty() && found.skipped.is_empty() {
+    let mut found = discover(&args.paths);
+    let had_files = !found.files.is_empty();
+    // Files the configuration leaves alone (paths relative to the repository's root).
+    let base = loaded
+        .root
+        .canonicalize()
+        .unwrap_or_else(|_| loaded.root.clone());
+    found.files.retain(|f| {
+        f.real
+            .strip_prefix(&base)
+            .map_or(true, |relative| !ignored.is_match(relative))
+    });
+    if !had_files && found.skipped.is_empty() {
         crate::eprintln_masked!(
             "ghfix: no workflow files found (looked for .github/workflows and .github/actions)"
         );

@@ -182,12 +182,18 @@ impl Engine {
     /// The embedded rules and knowledge, plus a user's folder (`DIR/*.yml` rules,
     /// `DIR/knowledge/**` knowledge) when given.
     pub fn load(extra: Option<&std::path::Path>) -> Result<Engine, String> {
+        Engine::load_folders(extra.as_slice())
+    }
+
+    /// The embedded rules and knowledge, plus those of each folder in turn (a rule with the id
+    /// of an earlier one replaces it).
+    pub fn load_folders(folders: &[&std::path::Path]) -> Result<Engine, String> {
         let mut kb = Knowledge::embedded()?;
         let mut rules = Vec::new();
         for (name, text) in crate::rules::schema::EMBEDDED {
             rules.push(Rule::parse(name, text)?);
         }
-        if let Some(dir) = extra {
+        for dir in folders {
             if !dir.is_dir() {
                 return Err(format!("{}: no such folder of rules", dir.display()));
             }
@@ -210,7 +216,7 @@ impl Engine {
     pub fn check(&self, repo: &Repo, name: &str, doc: &Document, only: &[String]) -> Vec<Finding> {
         let mut findings = self.analyse_all(repo, name, doc.text(), doc.parsed(), Some(doc), only);
         locate_all(doc, &mut findings);
-        drop_suppressed(doc.text(), &mut findings);
+        self.suppress(doc.text(), &mut findings, only);
         findings
     }
 
@@ -241,11 +247,11 @@ impl Engine {
                 (f.line, f.col) = (line, col);
             }
             findings.sort_by_key(|f| (f.line, f.col));
-            drop_suppressed(&text, &mut findings);
+            self.suppress(&text, &mut findings, only);
         } else {
             let doc = Document::parse(text)?;
             locate_all(&doc, &mut findings);
-            drop_suppressed(doc.text(), &mut findings);
+            self.suppress(doc.text(), &mut findings, only);
         }
         Ok(findings)
     }
@@ -319,6 +325,10 @@ impl Engine {
                 Match::Workflow(w) => {
                     let least_privilege = w.missing.as_deref() == Some("permissions")
                         && rule.fix.permissions.is_some();
+                    // Unused ignore comments are found after suppression, in `suppress`.
+                    if w.unused_ignore {
+                        continue;
+                    }
                     let analysis = least_privilege || w.top_level_write || w.invalid_permissions;
                     let mut vars = Vars::new();
                     if !scope.workflow(w, &mut vars) || (analysis && !analysable) {
@@ -975,7 +985,9 @@ impl Engine {
         case: &crate::rules::schema::RuleTest,
     ) -> Result<(), String> {
         let doc = Document::parse(case.before.clone()).map_err(|e| format!("before: {e}"))?;
-        let only = vec![rule.id.clone()];
+        let only: Vec<String> = std::iter::once(rule.id.clone())
+            .chain(case.with_rules.iter().cloned())
+            .collect();
         let findings = self.check(&Repo::default(), "workflow.yml", &doc, &only);
         if let Some(n) = case.findings {
             if findings.len() != n {
@@ -1005,28 +1017,108 @@ fn locate_all(doc: &Document, findings: &mut [Finding]) {
     findings.sort_by_key(|f| (f.line, f.col));
 }
 
-/// Drops findings suppressed by a `# ghfix: ignore` or `# ghfix: ignore[rule-id, ...]` comment on
-/// the finding's line or the line above it.
-fn drop_suppressed(text: &str, findings: &mut Vec<Finding>) {
-    if !text.contains("ghfix: ignore") {
-        return;
+/// One `# ghfix: ignore` or `# ghfix: ignore[rule-id, ...]` comment.
+struct Ignore {
+    /// 1-based line.
+    line: usize,
+    /// 1-based column of the `#`.
+    col: usize,
+    /// The rule ids it names (empty: every rule).
+    ids: Vec<String>,
+    /// The ids (or, for a bare comment, `""`) that suppressed a finding.
+    used: Vec<String>,
+}
+
+/// The `# ghfix: ignore` comments of `text`.
+fn ignores(text: &str) -> Vec<Ignore> {
+    const MARK: &str = "# ghfix: ignore";
+    if !text.contains(MARK) {
+        return Vec::new();
     }
-    let lines: Vec<&str> = text.lines().collect();
-    let suppresses = |line: Option<&&str>, rule: &str| {
-        let Some(at) = line.and_then(|l| l.find("# ghfix: ignore")) else {
-            return false;
-        };
-        let rest = &line.expect("found above")[at + "# ghfix: ignore".len()..];
-        match rest.strip_prefix('[').and_then(|r| r.split_once(']')) {
-            Some((ids, _)) => ids.split(',').any(|id| id.trim() == rule),
-            None => true,
+    text.lines()
+        .enumerate()
+        .filter_map(|(n, line)| {
+            let at = line.find(MARK)?;
+            let rest = &line[at + MARK.len()..];
+            let ids = match rest.strip_prefix('[').and_then(|r| r.split_once(']')) {
+                Some((ids, _)) => ids.split(',').map(|id| id.trim().to_string()).collect(),
+                None => Vec::new(),
+            };
+            Some(Ignore {
+                line: n + 1,
+                col: line[..at].chars().count() + 1,
+                ids,
+                used: Vec::new(),
+            })
+        })
+        .collect()
+}
+
+impl Engine {
+    /// Drops findings suppressed by a `# ghfix: ignore` or `# ghfix: ignore[rule-id, ...]`
+    /// comment on the finding's line or the line above it; then reports the comments (or the
+    /// ids in them) that suppressed nothing, when the `unused-ignore` rule runs. An id is judged
+    /// only when its rule ran, a bare comment only when every rule ran.
+    fn suppress(&self, text: &str, findings: &mut Vec<Finding>, only: &[String]) {
+        let mut comments = ignores(text);
+        if comments.is_empty() {
+            return;
         }
-    };
-    findings.retain(|f| {
-        let here = f.line.checked_sub(1).and_then(|i| lines.get(i));
-        let above = f.line.checked_sub(2).and_then(|i| lines.get(i));
-        !(suppresses(here, &f.rule) || suppresses(above, &f.rule))
-    });
+        findings.retain(|f| {
+            for c in comments
+                .iter_mut()
+                .filter(|c| c.line == f.line || c.line + 1 == f.line)
+            {
+                if c.ids.is_empty() {
+                    c.used.push(String::new());
+                    return false;
+                }
+                if c.ids.contains(&f.rule) {
+                    c.used.push(f.rule.clone());
+                    return false;
+                }
+            }
+            true
+        });
+        let ran = |id: &str| only.is_empty() || only.iter().any(|o| o == id);
+        let Some(rule) = self
+            .rules
+            .iter()
+            .find(|r| ran(&r.id) && matches!(&r.matcher, Match::Workflow(w) if w.unused_ignore))
+        else {
+            return;
+        };
+        for c in &comments {
+            let unused: Vec<String> = if c.ids.is_empty() {
+                if only.is_empty() && c.used.is_empty() {
+                    vec!["every rule".to_string()]
+                } else {
+                    Vec::new()
+                }
+            } else {
+                c.ids
+                    .iter()
+                    .filter(|id| !c.used.contains(id))
+                    .filter(|id| ran(id) || !self.rules.iter().any(|r| &r.id == *id))
+                    .map(|id| match self.rules.iter().any(|r| &r.id == id) {
+                        true => format!("`{id}`"),
+                        false => format!("`{id}` (no such rule)"),
+                    })
+                    .collect()
+            };
+            if unused.is_empty() {
+                continue;
+            }
+            let mut finding = self.finding(
+                rule,
+                &Path::default(),
+                rule.summary.replace("{ids}", &unused.join(", ")),
+            );
+            (finding.line, finding.col) = (c.line, c.col);
+            findings.push(finding);
+        }
+        findings.sort_by_key(|f| (f.line, f.col));
+    }
 }
 
 fn is_block_mapping(doc: &Document, path: &Path) -> bool {

@@ -93,8 +93,11 @@ pub struct RuleTest {
     pub before: String,
     /// The workflow after `apply`; absent when nothing may change.
     pub after: Option<String>,
-    /// How many findings `check` reports on `before`.
+    /// How many findings `check` reports on `before` (of every rule that runs).
     pub findings: Option<usize>,
+    /// Other rules that run beside this one in the case (their findings count too).
+    #[serde(default, rename = "with-rules")]
+    pub with_rules: Vec<String>,
 }
 
 /// A rule file.
@@ -191,6 +194,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     (
         "rules/personal-access-token.yml",
         include_str!("../../rules/personal-access-token.yml"),
+    ),
+    (
+        "rules/unused-ignore.yml",
+        include_str!("../../rules/unused-ignore.yml"),
     ),
 ];
 

@@ -493,6 +493,10 @@ pub struct WorkflowRule {
     /// fix).
     #[serde(default)]
     pub invalid_permissions: bool,
+    /// Analysis: a `# ghfix: ignore[...]` comment suppresses nothing (`{ids}`: what it names
+    /// in vain).
+    #[serde(default)]
+    pub unused_ignore: bool,
 }
 
 /// What a rule (or a util) matches: one kind of node and its rule object.
