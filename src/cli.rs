@@ -53,6 +53,19 @@ pub enum Command {
         #[arg(long = "rules", value_name = "DIR")]
         rules_dir: Option<PathBuf>,
     },
+    /// Explain the token failures in a job's log (a file as downloaded, or `-` for standard
+    /// input): cause, evidence, the permission the call needed, and what to do. Exit 0 when
+    /// one is found, 1 when none is.
+    Diagnose {
+        /// The log file, or `-`.
+        log: PathBuf,
+        /// The workflow the log comes from: names the step and the edit.
+        #[arg(long, value_name = "FILE")]
+        workflow: Option<PathBuf>,
+        /// Output format (`human` or `json`).
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
     /// Print the effective configuration (`.github/ghfix.yml` of the current repository, or
     /// `--config FILE`, over the defaults).
     Config {

@@ -33,6 +33,15 @@ fn main() -> ExitCode {
         Command::Explain { rule, rules_dir } => {
             commands::run::explain(&rule, rules_dir.as_deref(), colour)
         }
+        Command::Diagnose {
+            log,
+            workflow,
+            format,
+        } => commands::diagnose::run(
+            &log,
+            workflow.as_deref(),
+            format == ghfix::cli::Format::Json,
+        ),
         Command::Config { config } => commands::run::print_config(config.as_deref()),
         Command::Schema => {
             print!("{}", ghfix::rules::schema::Rule::json_schema());

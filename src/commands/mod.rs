@@ -1,5 +1,6 @@
 //! One module per subcommand: reads files, calls the library, prints, returns an exit code.
 
+pub mod diagnose;
 pub mod edit;
 pub mod run;
 
