@@ -1,5 +1,5 @@
-//! Corpus gate: every workflow of the shared corpus is checked and fixed (unsafe fixes included)
-//! in a temporary copy;
+//! Corpus gate: every workflow of the shared corpus is checked and fixed by every rule (unsafe
+//! fixes included, the example user rules too) in a temporary copy;
 //! every output parses, validates against GitHub's workflow schema (when `check-jsonschema` is
 //! installed, as `.ci/run` does), and a second `apply` changes nothing.
 
@@ -14,7 +14,10 @@ use ghfix::rules::permissions::Repo;
 
 #[test]
 fn corpus_apply_is_verified_valid_and_idempotent() {
-    let engine = Engine::load(None).unwrap();
+    // Every rule: the shipped ones and the example user rules (whose edits are written in the
+    // rule language).
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/rules");
+    let engine = Engine::load(Some(&examples)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let workflows = dir.path().join(".github").join("workflows");
     std::fs::create_dir_all(&workflows).unwrap();
