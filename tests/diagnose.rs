@@ -182,3 +182,34 @@ fn a_large_log_streams_in_constant_memory() {
     let peak_mb = usage.ru_maxrss / 1024;
     assert!(peak_mb < 64, "peak RSS {peak_mb} MB for a 100 MB log");
 }
+
+#[test]
+fn the_workflow_is_found_from_the_logs_job_definition() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".github/workflows")).unwrap();
+    std::fs::write(
+        dir.path().join(".github/workflows/report.yml"),
+        "on: pull_request\njobs:\n  report:\n    runs-on: ubuntu-latest\n    steps:\n      - run: gh pr comment \"$PR\" --body-file report.md\n",
+    )
+    .unwrap();
+    let log = dir.path().join("job.log");
+    let sample = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/logs/missing-permission-graphql.log"),
+    )
+    .unwrap();
+    std::fs::write(
+        &log,
+        format!("2026-03-01T10:00:00.0000000Z Job defined at: acme/app/.github/workflows/report.yml@refs/pull/3/merge\n{sample}"),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ghfix"))
+        .args(["diagnose", log.to_str().unwrap()])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("report.yml:6: job `report`, step `gh pr comment \"$PR\" --body-file report.md`: add one of `issues: write`, `pull-requests: write` to a `permissions:` block of job `report` (it has none)"),
+        "{text}"
+    );
+}

@@ -99,6 +99,23 @@ pub struct Diagnosis {
     pub edit: Option<String>,
 }
 
+/// What a log shows.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// The token failures, in order.
+    pub failures: Vec<Diagnosis>,
+    /// The token's permissions as the log's "GITHUB_TOKEN Permissions" group lists them.
+    pub granted: Vec<String>,
+    /// The workflow file the job is defined in (`.github/workflows/ci.yml`), from the log's
+    /// "Job defined at" line.
+    pub defined_at: Option<String>,
+}
+
+static DEFINED_AT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"Job defined at: [^/\s]+/[^/\s]+/(\.github/workflows/[^@\s]+)@")
+        .expect("valid regex")
+});
+
 /// The token's permissions as the log's "GITHUB_TOKEN Permissions" group lists them.
 fn permission_line(line: &str) -> Option<String> {
     let (name, level) = line.trim().split_once(": ")?;
@@ -174,10 +191,7 @@ fn needs_near(kb: &Knowledge, lines: &[&str]) -> Option<(Vec<String>, String)> {
 }
 
 /// Reads a log and diagnoses it.
-pub fn diagnose(
-    input: impl BufRead,
-    kb: &Knowledge,
-) -> std::io::Result<(Vec<Diagnosis>, Vec<String>)> {
+pub fn diagnose(input: impl BufRead, kb: &Knowledge) -> std::io::Result<Report> {
     let compiled = &*TABLE;
     let mut found: Vec<Diagnosis> = Vec::new();
     // Failures waiting for the lines after them, with the lines before them.
@@ -185,6 +199,7 @@ pub fn diagnose(
     let mut recent: VecDeque<String> = VecDeque::with_capacity(WINDOW);
     let mut step: Option<String> = None;
     let mut granted: Vec<String> = Vec::new();
+    let mut defined_at = None;
     let mut in_permissions = false;
     let mut input = input;
     let mut buf = Vec::new();
@@ -208,6 +223,9 @@ pub fn diagnose(
         let raw = String::from_utf8_lossy(&buf);
         let without_colour = ANSI.replace_all(raw.trim_end_matches(['\n', '\r']), "");
         let line = NOISE.replace(&without_colour, "").into_owned();
+        if defined_at.is_none() {
+            defined_at = DEFINED_AT.captures(&line).map(|c| c[1].to_string());
+        }
         if let Some(rest) = line.strip_prefix("##[group]") {
             in_permissions = rest.starts_with("GITHUB_TOKEN Permissions");
             if let Some(run) = rest.strip_prefix("Run ") {
@@ -266,7 +284,11 @@ pub fn diagnose(
     for (index, context) in pending {
         finish(&mut found, index, &context);
     }
-    Ok((found, granted))
+    Ok(Report {
+        failures: found,
+        granted,
+        defined_at,
+    })
 }
 
 /// Names the step of `workflow` that the log's `Run ...` line shows, and the edit that gives its
@@ -346,14 +368,27 @@ pub fn run(log: &Path, workflow: Option<&Path>, json: bool) -> u8 {
             }
         }
     };
-    let (mut found, granted) = match result {
+    let report = match result {
         Ok(r) => r,
         Err(e) => {
             crate::eprintln_masked!("ghfix: {}: {e}", log.display());
             return EXIT_INPUT;
         }
     };
-    if let Some(file) = workflow {
+    let (mut found, granted) = (report.failures, report.granted);
+    // The workflow named on the command line, else the one the log says the job is defined in,
+    // when the current repository has it.
+    let from_log = report
+        .defined_at
+        .as_deref()
+        .map(|rel| {
+            crate::files::boundary(Path::new("."))
+                .unwrap_or_default()
+                .join(rel)
+        })
+        .filter(|p| p.is_file());
+    if let Some(file) = workflow.map(Path::to_path_buf).or(from_log) {
+        let file = file.as_path();
         let text = match crate::files::read_text(file, file) {
             Ok(t) => t,
             Err(e) => {
