@@ -69,6 +69,9 @@ pub enum Command {
     /// Print the effective configuration (`.github/ghfix.yml` of the current repository, or
     /// `--config FILE`, over the defaults).
     Config {
+        /// Print it (the default; the only action so far).
+        #[arg(long)]
+        print: bool,
         /// The configuration file.
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,

@@ -42,7 +42,7 @@ fn main() -> ExitCode {
             workflow.as_deref(),
             format == ghfix::cli::Format::Json,
         ),
-        Command::Config { config } => commands::run::print_config(config.as_deref()),
+        Command::Config { config, .. } => commands::run::print_config(config.as_deref()),
         Command::Schema => {
             print!("{}", ghfix::rules::schema::Rule::json_schema());
             0
