@@ -539,3 +539,90 @@ fn the_repository_configuration_selects_rules_severities_and_files() {
         "{err}"
     );
 }
+
+/// Events a job creates with GITHUB_TOKEN and the workflows of the repository that listen for
+/// them: only certain listeners count (no branch/tag/path filters, matching activity types, not
+/// bot-excluded, not the creating workflow), and jobs that dispatch the downstream run are fine.
+#[test]
+fn events_created_with_the_job_token_are_matched_with_their_listeners() {
+    let dir = repo(&[
+        (
+            ".github/workflows/release.yml",
+            "on:\n  push:\n    branches: [main]\npermissions:\n  contents: write\n  pull-requests: write\njobs:\n  version:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - name: Create release PR\n        uses: changesets/action@v1\n  publish:\n    runs-on: ubuntu-latest\n    steps:\n      - run: gh release create \"$TAG\" --generate-notes\n        env:\n          GH_TOKEN: ${{ github.token }}\n          TAG: v1.0.0\n",
+        ),
+        (
+            ".github/workflows/nightly.yml",
+            "on:\n  schedule:\n    - cron: '0 0 * * *'\npermissions:\n  contents: write\n  actions: write\njobs:\n  tag:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: git tag nightly && git push origin nightly --force\n      - run: gh workflow run deploy.yml\n        env:\n          GH_TOKEN: ${{ github.token }}\n",
+        ),
+        (
+            ".github/workflows/ci.yml",
+            "on: [push, pull_request]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make test\n",
+        ),
+        (
+            ".github/workflows/deploy.yml",
+            "on:\n  release:\n    types: [published]\n  workflow_dispatch:\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n      - run: ./deploy.sh\n",
+        ),
+        (
+            ".github/workflows/docs.yml",
+            "on:\n  push:\n    branches: [main]\njobs:\n  docs:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make docs\n",
+        ),
+        (
+            ".github/workflows/labels.yml",
+            "on:\n  pull_request:\n    types: [labeled]\njobs:\n  l:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo labelled\n",
+        ),
+        (
+            ".github/workflows/humans.yml",
+            "on: push\njobs:\n  h:\n    if: github.actor != 'github-actions[bot]'\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo human\n",
+        ),
+    ]);
+    let (_, out, _) = ghfix(
+        &[
+            "check",
+            "--rule",
+            "token-events-start-no-runs",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+    );
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let messages: Vec<String> = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["findings"].as_array().unwrap().clone())
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(messages.len(), 2, "{messages:#?}");
+    let version = messages
+        .iter()
+        .find(|m| m.starts_with("job `version`"))
+        .unwrap();
+    assert!(
+        version.contains("step `Create release PR` (changesets/action) opens or updates pull requests, and `ci.yml` listens for pull_request (its runs wait for approval"),
+        "{version}"
+    );
+    assert!(
+        version.contains("pushes, and `ci.yml` listens for push (no run starts)"),
+        "{version}"
+    );
+    // Filtered (docs.yml), typed (labels.yml), bot-excluded (humans.yml) and the creating
+    // workflow itself (release.yml listens for push) do not count.
+    for quiet in ["docs.yml", "labels.yml", "humans.yml", "`release.yml`"] {
+        assert!(!version.contains(quiet), "{quiet}: {version}");
+    }
+    let publish = messages
+        .iter()
+        .find(|m| m.starts_with("job `publish`"))
+        .unwrap();
+    assert!(
+        publish
+            .contains("publishes releases, and `deploy.yml` listens for release (no run starts)"),
+        "{publish}"
+    );
+    // nightly.yml dispatches deploy.yml itself: nothing to report although ci.yml hears the push.
+    assert!(
+        !messages.iter().any(|m| m.starts_with("job `tag`")),
+        "{messages:#?}"
+    );
+}

@@ -40,6 +40,21 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A finding of `rule` at `at`, without a fix; line and column are filled in later.
+    pub fn new(rule: &Rule, at: &Path, message: String) -> Finding {
+        Finding {
+            rule: rule.id.clone(),
+            severity: rule.severity,
+            safety: rule.safety,
+            at: at.clone(),
+            line: 0,
+            col: 0,
+            message,
+            notes: Vec::new(),
+            ops: Vec::new(),
+        }
+    }
+
     /// Whether the finding carries a fix.
     pub fn fixable(&self) -> bool {
         !self.ops.is_empty()
@@ -356,7 +371,7 @@ impl Engine {
                             scope.job(j, job, &mut vars).then(|| (job.id(), vars))
                         })
                         .collect();
-                    if j.lacks_needed_scope || j.grants_unneeded_scope {
+                    if j.lacks_needed_scope || j.grants_unneeded_scope || j.starts_no_runs {
                         if !analysable {
                             continue;
                         }
@@ -370,6 +385,16 @@ impl Engine {
                         }
                         if j.grants_unneeded_scope {
                             findings.extend(self.excessive(rule, doc, &wf, needs(), &keep));
+                        }
+                        if j.starts_no_runs {
+                            findings.extend(crate::rules::downstream::findings(
+                                rule,
+                                ctx.repo,
+                                name,
+                                &wf,
+                                needs(),
+                                &keep,
+                            ));
                         }
                     } else {
                         for (id, vars) in matched {
@@ -640,17 +665,7 @@ impl Engine {
     }
 
     fn finding(&self, rule: &Rule, at: &Path, message: String) -> Finding {
-        Finding {
-            rule: rule.id.clone(),
-            severity: rule.severity,
-            safety: rule.safety,
-            at: at.clone(),
-            line: 0,
-            col: 0,
-            message,
-            notes: Vec::new(),
-            ops: Vec::new(),
-        }
+        Finding::new(rule, at, message)
     }
 
     fn least_privilege(

@@ -37,8 +37,9 @@ pub struct Needs {
     pub scopes: BTreeMap<String, Grant>,
     /// Why the analysis is incomplete; empty when the job is fully understood.
     pub unknown: Vec<String>,
-    /// Events the job's writes with GITHUB_TOKEN create.
-    pub events: BTreeSet<String>,
+    /// Events the job's writes with GITHUB_TOKEN create, each with the steps that create it
+    /// (`step `Release` (changesets/action)`).
+    pub events: BTreeMap<String, BTreeSet<String>>,
     /// Scopes a step may use but does not certainly need (never granted; reported).
     pub notes: Vec<String>,
     /// How each step the token may reach was judged (`step `label`: decision`), so that every
@@ -115,6 +116,16 @@ impl Needs {
         out
     }
 
+    /// Records that `creator` creates `events` with the job's token.
+    pub fn add_events(&mut self, events: &[String], creator: &str) {
+        for event in events {
+            self.events
+                .entry(event.clone())
+                .or_default()
+                .insert(creator.to_string());
+        }
+    }
+
     /// Adds everything `other` needs.
     pub fn merge(&mut self, other: Needs) {
         for (scope, grant) in other.scopes {
@@ -123,7 +134,9 @@ impl Needs {
             }
         }
         self.unknown.extend(other.unknown);
-        self.events.extend(other.events);
+        for (event, creators) in other.events {
+            self.events.entry(event).or_default().extend(creators);
+        }
         self.notes.extend(other.notes);
         self.decisions.extend(other.decisions);
         self.either.extend(other.either);
@@ -858,7 +871,18 @@ impl<'a> Context<'a> {
                 }
             }
             if uses_job_token {
-                needs.events.extend(facts.creates_events.iter().cloned());
+                // A draft release starts nothing.
+                let draft = step
+                    .with
+                    .iter()
+                    .any(|(k, v)| k == "draft" && v.trim() == "true");
+                let events: Vec<String> = facts
+                    .creates_events
+                    .iter()
+                    .filter(|e| !(draft && *e == "release"))
+                    .cloned()
+                    .collect();
+                needs.add_events(&events, &format!("step `{}` ({name})", short(label)));
             }
             return;
         }
@@ -973,7 +997,7 @@ impl<'a> Context<'a> {
             }
         }
         if default_token {
-            needs.events.extend(facts.creates_events.iter().cloned());
+            needs.add_events(&facts.creates_events, &format!("{outer} runs `{uses}`"));
         }
         if uses.eq_ignore_ascii_case("actions/checkout") {
             // Its credentials may be persisted for the job's later git commands.
@@ -1220,7 +1244,15 @@ impl<'a> Context<'a> {
                 for (scope, level) in &cmd.permissions {
                     needs.add(scope, *level, format!("{label}: {}", cmd.reason));
                 }
-                needs.events.extend(cmd.creates_events.iter().cloned());
+                // A draft release starts nothing.
+                let draft = line.contains("--draft") && !line.contains("--draft=false");
+                let events: Vec<String> = cmd
+                    .creates_events
+                    .iter()
+                    .filter(|e| !(draft && *e == "release"))
+                    .cloned()
+                    .collect();
+                needs.add_events(&events, &format!("step `{label}` (`{}`)", clip(line)));
             }
         }
         if let Some(line) = unreadable {
@@ -1510,7 +1542,10 @@ impl<'a> Context<'a> {
                     format!("{label}: {method} {}", clip(&rest)),
                 );
                 if scope == "contents" && rest.starts_with("dispatches") {
-                    needs.events.insert("repository_dispatch".into());
+                    needs.add_events(
+                        &["repository_dispatch".to_string()],
+                        &format!("step `{label}` ({method} {})", clip(&rest)),
+                    );
                 }
             }
             None if rest.is_empty() => {}

@@ -196,6 +196,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../rules/personal-access-token.yml"),
     ),
     (
+        "rules/token-events-start-no-runs.yml",
+        include_str!("../../rules/token-events-start-no-runs.yml"),
+    ),
+    (
         "rules/unused-ignore.yml",
         include_str!("../../rules/unused-ignore.yml"),
     ),

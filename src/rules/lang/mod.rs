@@ -459,6 +459,11 @@ pub struct JobRule {
     /// `narrow` fix).
     #[serde(default)]
     pub grants_unneeded_scope: bool,
+    /// Analysis: the job creates events with GITHUB_TOKEN (pushes, tags, releases, opened pull
+    /// requests) that another workflow of the repository listens for: those runs never start, or
+    /// wait for approval (`{details}` says which).
+    #[serde(default)]
+    pub starts_no_runs: bool,
 }
 
 /// A rule object for workflows.
