@@ -324,6 +324,7 @@ impl Engine {
                 .collect();
             Some((scopes, n.is_known()))
         };
+        let scripts = crate::rules::lang::eval::Scripts::default();
         let mut findings = Vec::new();
         for rule in self
             .rules
@@ -331,6 +332,7 @@ impl Engine {
             .filter(|r| only.is_empty() || only.contains(&r.id))
         {
             let scope = Scope {
+                scripts: &scripts,
                 root,
                 file: name,
                 utils: &rule.utils,

@@ -15,8 +15,61 @@ use super::{
 use crate::cst::Path;
 use crate::workflow::model::scalar;
 
-/// Variables: captured names and their values.
-pub type Vars = BTreeMap<String, String>;
+/// Variables: captured names and their values; a later entry of a name wins. Matching pushes
+/// entries and, when a rule object fails, truncates back to where it began: nothing is copied.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Vars(Vec<(String, String)>);
+
+impl Vars {
+    /// No variables.
+    pub fn new() -> Vars {
+        Vars::default()
+    }
+
+    /// The value of `name`.
+    pub fn get(&self, name: &str) -> Option<&String> {
+        self.0.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// Whether `name` has a value.
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Sets `name`.
+    pub fn insert(&mut self, name: String, value: String) {
+        self.0.push((name, value));
+    }
+
+    /// Unsets `name`.
+    pub fn remove(&mut self, name: &str) {
+        self.0.retain(|(n, _)| n != name);
+    }
+
+    /// A point to [`Vars::rollback`] to.
+    fn mark(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Forgets what was set since `mark`.
+    fn rollback(&mut self, mark: usize) {
+        self.0.truncate(mark);
+    }
+}
+
+impl<const N: usize> From<[(String, String); N]> for Vars {
+    fn from(entries: [(String, String); N]) -> Vars {
+        Vars(entries.into())
+    }
+}
+
+impl std::ops::Index<&str> for Vars {
+    type Output = String;
+    fn index(&self, name: &str) -> &String {
+        self.get(name)
+            .unwrap_or_else(|| panic!("no variable `{name}`"))
+    }
+}
 
 /// What a rule is matched against: one document of one file, and the rule file's utils.
 pub struct Scope<'a> {
@@ -29,6 +82,8 @@ pub struct Scope<'a> {
     /// What the analysis says a job (by id) needs: `scope: level` texts, and whether it
     /// understood the whole job. `None` when no analysis ran.
     pub needs: Option<&'a NeedsOf<'a>>,
+    /// The document's parsed scripts, shared by every rule.
+    pub scripts: &'a Scripts,
 }
 
 /// What the analysis says a job (by id) needs: `scope: level` texts, and whether it understood
@@ -61,7 +116,10 @@ fn get<'y>(y: &'y Yaml, key: &str) -> Option<&'y Yaml> {
     match y {
         Yaml::Hash(h) => h
             .iter()
-            .find(|(k, _)| scalar(k).as_deref() == Some(key))
+            .find(|(k, _)| match k {
+                Yaml::String(s) => s == key,
+                other => scalar(other).as_deref() == Some(key),
+            })
             .map(|(_, v)| v),
         _ => None,
     }
@@ -152,7 +210,8 @@ impl<'a> Scope<'a> {
 
     /// Whether the workflow matches `rule`; `vars` gains its captures when it does.
     pub fn workflow(&self, rule: &WorkflowRule, vars: &mut Vars) -> bool {
-        let mut got = vars.clone();
+        let mark = vars.mark();
+        let got = &mut *vars;
         got.insert("workflow".into(), self.file.to_string());
         let root = self.root;
         let ok = (|| {
@@ -165,14 +224,14 @@ impl<'a> Scope<'a> {
                     None => Vec::new(),
                 };
                 let list = (!names.is_empty()).then_some(Yaml::Array(names));
-                if !pattern(p, list.as_ref(), &mut got) {
+                if !pattern(p, list.as_ref(), got) {
                     return false;
                 }
             }
             let file = Yaml::String(self.file.to_string());
-            if !opt(&rule.file, Some(&file), &mut got)
-                || !opt(&rule.name, get(root, "name"), &mut got)
-                || !fields(&rule.field, root, &mut got)
+            if !opt(&rule.file, Some(&file), got)
+                || !opt(&rule.name, get(root, "name"), got)
+                || !fields(&rule.field, root, got)
             {
                 return false;
             }
@@ -182,38 +241,39 @@ impl<'a> Scope<'a> {
                 }
             }
             if let Some(job) = &rule.has {
-                if !self.jobs().into_iter().any(|j| self.job(job, j, &mut got)) {
+                if !self.jobs().into_iter().any(|j| self.job(job, j, got)) {
                     return false;
                 }
             }
-            combinators(&rule.all, &rule.any, &rule.not, &mut got, |r, v| {
+            combinators(&rule.all, &rule.any, &rule.not, got, |r, v| {
                 self.workflow(r, v)
-            }) && self.util(&rule.matches, &mut got, |m, v| match m {
+            }) && self.util(&rule.matches, got, |m, v| match m {
                 Match::Workflow(r) => Some(self.workflow(r, v)),
                 _ => None,
             })
         })();
-        commit(ok, vars, got)
+        settle(ok, got, mark)
     }
 
     /// Whether `job` matches `rule`.
     pub fn job(&self, rule: &JobRule, job: JobNode, vars: &mut Vars) -> bool {
-        let mut got = vars.clone();
+        let mark = vars.mark();
+        let got = &mut *vars;
         got.insert("job".into(), job.id());
         let y = job.yaml;
         let id = Yaml::String(job.id());
         let ok = (|| {
-            if !opt(&rule.id, Some(&id), &mut got)
-                || !opt(&rule.name, get(y, "name"), &mut got)
-                || !opt(&rule.condition, get(y, "if"), &mut got)
-                || !opt(&rule.runs_on, get(y, "runs-on"), &mut got)
-                || !opt(&rule.permissions, get(y, "permissions"), &mut got)
-                || !fields(&rule.field, y, &mut got)
+            if !opt(&rule.id, Some(&id), got)
+                || !opt(&rule.name, get(y, "name"), got)
+                || !opt(&rule.condition, get(y, "if"), got)
+                || !opt(&rule.runs_on, get(y, "runs-on"), got)
+                || !opt(&rule.permissions, get(y, "permissions"), got)
+                || !fields(&rule.field, y, got)
             {
                 return false;
             }
             if let Some(u) = &rule.uses {
-                if !uses(u, get(y, "uses"), &mut got) {
+                if !uses(u, get(y, "uses"), got) {
                     return false;
                 }
             }
@@ -227,7 +287,7 @@ impl<'a> Scope<'a> {
                 if let Some(p) = &rule.needs {
                     let list = Yaml::Array(needs.iter().cloned().map(Yaml::String).collect());
                     got.insert("needs".into(), needs.join(", "));
-                    if !pattern(p, Some(&list), &mut got) {
+                    if !pattern(p, Some(&list), got) {
                         return false;
                     }
                 }
@@ -242,49 +302,50 @@ impl<'a> Scope<'a> {
                         steps,
                         index,
                     };
-                    self.step(step, node, &mut got)
+                    self.step(step, node, got)
                 });
                 if !found {
                     return false;
                 }
             }
             if let Some(w) = &rule.inside {
-                if !self.workflow(w, &mut got) {
+                if !self.workflow(w, got) {
                     return false;
                 }
             }
-            combinators(&rule.all, &rule.any, &rule.not, &mut got, |r, v| {
+            combinators(&rule.all, &rule.any, &rule.not, got, |r, v| {
                 self.job(r, job, v)
-            }) && self.util(&rule.matches, &mut got, |m, v| match m {
+            }) && self.util(&rule.matches, got, |m, v| match m {
                 Match::Job(r) => Some(self.job(r, job, v)),
                 _ => None,
             })
         })();
-        commit(ok, vars, got)
+        settle(ok, got, mark)
     }
 
     /// Whether `step` matches `rule`.
     pub fn step(&self, rule: &StepRule, step: StepNode, vars: &mut Vars) -> bool {
-        let mut got = vars.clone();
+        let mark = vars.mark();
+        let got = &mut *vars;
         let y = &step.steps[step.index];
         if let Some(job) = step.job {
             got.insert("job".into(), job.id());
         }
         got.insert("step".into(), step_label(y, step.index));
         let ok = (|| {
-            if !opt(&rule.run, get(y, "run"), &mut got)
-                || !opt(&rule.name, get(y, "name"), &mut got)
-                || !opt(&rule.id, get(y, "id"), &mut got)
-                || !opt(&rule.condition, get(y, "if"), &mut got)
-                || !opt(&rule.shell, get(y, "shell"), &mut got)
-                || !entries(&rule.with, get(y, "with"), &mut got)
-                || !entries(&rule.env, get(y, "env"), &mut got)
-                || !fields(&rule.field, y, &mut got)
+            if !opt(&rule.run, get(y, "run"), got)
+                || !opt(&rule.name, get(y, "name"), got)
+                || !opt(&rule.id, get(y, "id"), got)
+                || !opt(&rule.condition, get(y, "if"), got)
+                || !opt(&rule.shell, get(y, "shell"), got)
+                || !entries(&rule.with, get(y, "with"), got)
+                || !entries(&rule.env, get(y, "env"), got)
+                || !fields(&rule.field, y, got)
             {
                 return false;
             }
             if let Some(u) = &rule.uses {
-                if !uses(u, get(y, "uses"), &mut got) {
+                if !uses(u, get(y, "uses"), got) {
                     return false;
                 }
             }
@@ -292,7 +353,7 @@ impl<'a> Scope<'a> {
                 let Some(script) = get(y, "run").and_then(scalar) else {
                     return false;
                 };
-                if !command(c, &script, &mut got) {
+                if !might_run(c, &script) || !command(c, &self.scripts.of(&script), got) {
                     return false;
                 }
             }
@@ -310,24 +371,24 @@ impl<'a> Scope<'a> {
                 })
             };
             if let Some(r) = &rule.follows {
-                if !others(0..step.index, r, &mut got) {
+                if !others(0..step.index, r, got) {
                     return false;
                 }
             }
             if let Some(r) = &rule.precedes {
-                if !others(step.index + 1..step.steps.len(), r, &mut got) {
+                if !others(step.index + 1..step.steps.len(), r, got) {
                     return false;
                 }
             }
             if let Some(j) = &rule.inside {
                 match step.job {
-                    Some(job) if self.job(j, job, &mut got) => {}
+                    Some(job) if self.job(j, job, got) => {}
                     _ => return false,
                 }
             }
-            combinators(&rule.all, &rule.any, &rule.not, &mut got, |r, v| {
+            combinators(&rule.all, &rule.any, &rule.not, got, |r, v| {
                 self.step(r, step, v)
-            }) && self.util(&rule.matches, &mut got, |m, v| match m {
+            }) && self.util(&rule.matches, got, |m, v| match m {
                 Match::Step(r) => Some(self.step(r, step, v)),
                 _ => None,
             })
@@ -336,7 +397,7 @@ impl<'a> Scope<'a> {
             // The step's own names win over those of related steps.
             got.insert("step".into(), step_label(y, step.index));
         }
-        commit(ok, vars, got)
+        settle(ok, got, mark)
     }
 
     /// `matches: NAME`: the util must exist and be of the node's kind (checked when the rule
@@ -375,9 +436,10 @@ fn step_label(y: &Yaml, index: usize) -> String {
         .unwrap_or_else(|| format!("step {}", index + 1))
 }
 
-fn commit(ok: bool, vars: &mut Vars, got: Vars) -> bool {
-    if ok {
-        *vars = got;
+/// Keeps what a rule object captured when it matched, forgets it when not.
+fn settle(ok: bool, vars: &mut Vars, mark: usize) -> bool {
+    if !ok {
+        vars.rollback(mark);
     }
     ok
 }
@@ -400,7 +462,10 @@ fn combinators<R>(
         }
     }
     if let Some(not) = not {
-        if run(not, &mut vars.clone()) {
+        let mark = vars.mark();
+        let matched = run(not, vars);
+        vars.rollback(mark);
+        if matched {
             return false;
         }
     }
@@ -421,12 +486,13 @@ fn entries(want: &Option<Keyed>, map: Option<&Yaml>, vars: &mut Vars) -> bool {
             };
             h.iter().any(|(k, v)| {
                 let Some(name) = scalar(k) else { return false };
-                let mut got = vars.clone();
-                let ok = glob.is_match(&name.to_lowercase()) && pattern(p, Some(v), &mut got);
+                let mark = vars.mark();
+                let got = &mut *vars;
+                let ok = glob.is_match(&name.to_lowercase()) && pattern(p, Some(v), got);
                 if ok {
                     got.insert("key".into(), name);
                 }
-                commit(ok, vars, got)
+                settle(ok, got, mark)
             })
         }
     })
@@ -454,26 +520,30 @@ pub fn pattern(p: &Pattern, value: Option<&Yaml>, vars: &mut Vars) -> bool {
         Pattern::Exact(s) => return texts(value).contains(&s.text()),
         Pattern::Object(o) => o,
     };
-    let mut got = vars.clone();
+    let mark = vars.mark();
+    let got = &mut *vars;
     if o.present.is_some_and(|present| present != value.is_some()) {
         return false;
     }
     if let Some(not) = &o.not {
-        if pattern(not, value, &mut got.clone()) {
+        let inner = got.mark();
+        let matched = pattern(not, value, got);
+        got.rollback(inner);
+        if matched {
             return false;
         }
     }
     if let Some(any) = &o.any {
-        if !any.iter().any(|p| pattern(p, value, &mut got)) {
+        if !any.iter().any(|p| pattern(p, value, got)) {
             return false;
         }
     }
     let ok = if has_text_conditions(o) {
-        texts(value).iter().any(|t| text(o, t, &mut got))
+        texts(value).iter().any(|t| text(o, t, got))
     } else {
         value.is_some() || o.present.is_some() || o.not.is_some() || o.any.is_some()
     };
-    commit(ok, vars, got)
+    settle(ok, got, mark)
 }
 
 fn has_text_conditions(o: &PatternObject) -> bool {
@@ -495,22 +565,21 @@ static VARIABLE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 fn text(o: &PatternObject, t: &str, vars: &mut Vars) -> bool {
-    let mut got = vars.clone();
+    let mark = vars.mark();
+    let got = &mut *vars;
     let ok = o.equals.as_ref().is_none_or(|e| e.text() == t)
         && o.one_of
             .as_ref()
             .is_none_or(|l| l.iter().any(|e| e.text() == t))
         && o.contains.as_ref().is_none_or(|c| t.contains(c.as_str()))
         && o.glob.as_ref().is_none_or(|g| g.is_match(t))
-        && o.regex
-            .as_ref()
-            .is_none_or(|re| capture(&re.0, t, &mut got))
-        && o.is.is_none_or(|kind| is(kind, t, &mut got))
+        && o.regex.as_ref().is_none_or(|re| capture(&re.0, t, got))
+        && o.is.is_none_or(|kind| is(kind, t, got))
         && o.above
             .is_none_or(|n| t.trim().parse::<f64>().is_ok_and(|v| v > n))
         && o.below
             .is_none_or(|n| t.trim().parse::<f64>().is_ok_and(|v| v < n));
-    commit(ok, vars, got)
+    settle(ok, got, mark)
 }
 
 fn is(kind: ValueKind, t: &str, vars: &mut Vars) -> bool {
@@ -573,7 +642,8 @@ fn uses(p: &UsesPattern, value: Option<&Yaml>, vars: &mut Vars) -> bool {
         return false;
     };
     let (action, owner, repo, path, reference) = uses_parts(&text);
-    let mut got = vars.clone();
+    let mark = vars.mark();
+    let got = &mut *vars;
     let ok = match p {
         UsesPattern::Glob(g) if g.text.contains('@') => g.is_match(&text),
         UsesPattern::Glob(g) => g.is_match(&action),
@@ -581,11 +651,11 @@ fn uses(p: &UsesPattern, value: Option<&Yaml>, vars: &mut Vars) -> bool {
             let s = |v: &str| Yaml::String(v.to_string());
             let local = text.starts_with("./") || text.starts_with("../");
             let pinned = reference.len() == 40 && reference.chars().all(|c| c.is_ascii_hexdigit());
-            opt(&parts.action, Some(&s(&action)), &mut got)
-                && opt(&parts.owner, Some(&s(&owner)), &mut got)
-                && opt(&parts.repo, Some(&s(&repo)), &mut got)
-                && opt(&parts.path, Some(&s(&path)), &mut got)
-                && opt(&parts.reference, Some(&s(&reference)), &mut got)
+            opt(&parts.action, Some(&s(&action)), got)
+                && opt(&parts.owner, Some(&s(&owner)), got)
+                && opt(&parts.repo, Some(&s(&repo)), got)
+                && opt(&parts.path, Some(&s(&path)), got)
+                && opt(&parts.reference, Some(&s(&reference)), got)
                 && parts.pinned.is_none_or(|p| p == pinned)
                 && parts.local.is_none_or(|l| l == local)
         }
@@ -601,7 +671,7 @@ fn uses(p: &UsesPattern, value: Option<&Yaml>, vars: &mut Vars) -> bool {
             got.insert(k.into(), v.clone());
         }
     }
-    commit(ok, vars, got)
+    settle(ok, got, mark)
 }
 
 static EXPRESSION: LazyLock<Regex> =
@@ -609,38 +679,106 @@ static EXPRESSION: LazyLock<Regex> =
 static ASSIGNMENT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z_][A-Za-z0-9_]*=").expect("valid regex"));
 
-fn command(p: &CommandPattern, script: &str, vars: &mut Vars) -> bool {
-    let script = EXPRESSION.replace_all(script, "X");
-    let parsed = crate::rules::shell::parse(&script);
-    parsed.commands.iter().any(|c| {
-        let words: Vec<&String> = c
-            .words
+/// One simple command of a script: the program (after `NAME=value` prefixes), its arguments
+/// joined by spaces, and the whole line.
+pub struct Simple {
+    program: String,
+    args: String,
+    line: String,
+}
+
+/// The simple commands of each `run:` script of a document, parsed once however many rules and
+/// relations ask.
+#[derive(Default)]
+pub struct Scripts(std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Vec<Simple>>>>);
+
+impl Scripts {
+    fn of(&self, script: &str) -> std::rc::Rc<Vec<Simple>> {
+        if let Some(found) = self.0.borrow().get(script) {
+            return found.clone();
+        }
+        let filled = EXPRESSION.replace_all(script, "X");
+        let parsed: Vec<Simple> = crate::rules::shell::parse(&filled)
+            .commands
             .iter()
-            .skip_while(|w| ASSIGNMENT.is_match(w))
+            .filter_map(|c| {
+                let words: Vec<&String> = c
+                    .words
+                    .iter()
+                    .skip_while(|w| ASSIGNMENT.is_match(w))
+                    .collect();
+                let program = words.first()?.to_string();
+                let args = words[1..]
+                    .iter()
+                    .map(|w| w.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                Some(Simple {
+                    program,
+                    args,
+                    line: c.line(),
+                })
+            })
             .collect();
-        let Some(program) = words.first() else {
-            return false;
-        };
-        let args = words[1..]
-            .iter()
-            .map(|w| w.as_str())
-            .collect::<Vec<_>>()
-            .join(" ");
-        let mut got = vars.clone();
+        let parsed = std::rc::Rc::new(parsed);
+        self.0
+            .borrow_mut()
+            .insert(script.to_string(), parsed.clone());
+        parsed
+    }
+}
+
+/// Whether a script might run a program `p` names: false when `p` names its programs literally
+/// and none occurs in the text, so that most scripts need no parse.
+fn might_run(p: &CommandPattern, script: &str) -> bool {
+    let names: Vec<String> = match p {
+        CommandPattern::Program(name) => vec![name.clone()],
+        CommandPattern::Parts(parts) => match &parts.program {
+            Some(Pattern::Exact(s)) => vec![s.text()],
+            Some(Pattern::Object(o)) if !has_text_conditions_beyond_names(o) => o
+                .equals
+                .iter()
+                .chain(o.one_of.iter().flatten())
+                .map(|s| s.text())
+                .collect(),
+            _ => return true,
+        },
+    };
+    names.is_empty() || names.iter().any(|n| script.contains(n.as_str()))
+}
+
+/// Whether a program pattern says more than `equals` / `one-of` (then it must be evaluated).
+fn has_text_conditions_beyond_names(o: &PatternObject) -> bool {
+    o.contains.is_some()
+        || o.glob.is_some()
+        || o.regex.is_some()
+        || o.is.is_some()
+        || o.above.is_some()
+        || o.below.is_some()
+        || o.not.is_some()
+        || o.any.is_some()
+        || (o.equals.is_none() && o.one_of.is_none())
+}
+
+fn command(p: &CommandPattern, commands: &[Simple], vars: &mut Vars) -> bool {
+    commands.iter().any(|c| {
+        let (program, args) = (&c.program, &c.args);
+        let mark = vars.mark();
+        let got = &mut *vars;
         let ok = match p {
             CommandPattern::Program(name) => program.as_str() == name,
             CommandPattern::Parts(parts) => {
                 opt(
                     &parts.program,
                     Some(&Yaml::String(program.to_string())),
-                    &mut got,
-                ) && opt(&parts.args, Some(&Yaml::String(args.clone())), &mut got)
+                    got,
+                ) && opt(&parts.args, Some(&Yaml::String(args.clone())), got)
             }
         };
         if ok {
-            got.insert("command".into(), c.line());
+            got.insert("command".into(), c.line.clone());
         }
-        commit(ok, vars, got)
+        settle(ok, got, mark)
     })
 }
 
@@ -669,6 +807,7 @@ mod tests {
             file: "ci.yml",
             utils: &utils,
             needs: None,
+            scripts: &Scripts::default(),
         };
         let steps = scope.steps();
         let r: StepRule = rule(
@@ -704,6 +843,7 @@ mod tests {
             file: "x.yml",
             utils: &utils,
             needs: None,
+            scripts: &Scripts::default(),
         };
         let r: StepRule =
             rule("any:\n  - run: {regex: '(?P<word>hi)x'}\n  - run: {regex: '(?P<other>echo)'}\n");

@@ -23,7 +23,7 @@ pub fn names(template: &str) -> impl Iterator<Item = &str> {
 
 /// Fills `template` in; `Err` names the first variable without a value.
 pub fn fill(template: &str, vars: &Vars) -> Result<String, String> {
-    if let Some(missing) = names(template).find(|n| !vars.contains_key(*n)) {
+    if let Some(missing) = names(template).find(|n| !vars.contains_key(n)) {
         return Err(missing.to_string());
     }
     Ok(VARIABLE
