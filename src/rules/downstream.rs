@@ -8,15 +8,16 @@
 //! only when published (not drafts, not uploads to the release that started the workflow), pull
 //! requests only when opened or updated, pushes not when they publish a Pages branch.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::LazyLock;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use serde::Deserialize;
 
 use crate::rules::engine::Finding;
 use crate::rules::permissions::{Needs, Repo};
 use crate::rules::schema::Rule;
-use crate::workflow::listeners::{self, Listener};
+use crate::workflow::listeners::{self, ByEvent, Listener};
 use crate::workflow::Workflow;
 
 /// `rules/knowledge/events.yml`.
@@ -98,6 +99,41 @@ fn receives(listener: &Listener, event: &str) -> bool {
         .is_none_or(|types| types.iter().any(|t| wanted.contains(t)))
 }
 
+/// Listener event -> the files (sorted) of the listeners that certainly receive `event`.
+type Receivers = BTreeMap<String, Vec<String>>;
+
+type ReceiverCache = Mutex<HashMap<(PathBuf, String), Arc<Receivers>>>;
+
+static RECEIVERS: LazyLock<ReceiverCache> = LazyLock::new(ReceiverCache::default);
+
+/// The listeners of the repository at `root` that certainly receive `event` (heard as the
+/// events `on`), worked out once per repository and event.
+fn receivers(root: &Path, all: &ByEvent, event: &str, on: &[&str]) -> Arc<Receivers> {
+    let key = (root.to_path_buf(), event.to_string());
+    if let Some(found) = RECEIVERS.lock().expect("not poisoned").get(&key) {
+        return found.clone();
+    }
+    let mut by_event = Receivers::new();
+    for l in on.iter().filter_map(|e| all.get(*e)).flatten() {
+        if receives(l, event) {
+            by_event
+                .entry(l.event.clone())
+                .or_default()
+                .push(l.file.clone());
+        }
+    }
+    for files in by_event.values_mut() {
+        files.sort();
+        files.dedup();
+    }
+    let found = Arc::new(by_event);
+    RECEIVERS
+        .lock()
+        .expect("not poisoned")
+        .insert(key, found.clone());
+    found
+}
+
 /// The findings of `rule` for the jobs of `wf` (in the file shown as `name`) marked in `keep`.
 pub fn findings(
     rule: &Rule,
@@ -110,11 +146,24 @@ pub fn findings(
     let Some(root) = repo.root.as_deref() else {
         return Vec::new();
     };
-    let own = std::path::Path::new(name)
+    let own = Path::new(name)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let all = listeners::of_repo(root);
+    // Read only when some job creates events.
+    let any_events = wf
+        .jobs
+        .iter()
+        .zip(needs)
+        .zip(keep)
+        .any(|((_, n), k)| *k && !n.events.is_empty());
+    if !any_events {
+        return Vec::new();
+    }
+    let cell = listeners::of_repo(root);
+    let Some(all) = cell.get() else {
+        return Vec::new();
+    };
     // A workflow started by a release that "publishes" one is uploading to that release.
     let on_release = wf.triggers.iter().any(|t| t == "release");
     let mut out = Vec::new();
@@ -138,12 +187,19 @@ pub fn findings(
             if creators.is_empty() {
                 continue;
             }
-            let mut by_event: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-            for l in all.iter() {
-                if on.contains(&l.event.as_str()) && l.file != own && receives(l, event) {
-                    by_event.entry(&l.event).or_default().insert(&l.file);
-                }
-            }
+            let receiving = receivers(root, all, event, on);
+            let by_event: BTreeMap<&str, Vec<&str>> = receiving
+                .iter()
+                .map(|(e, files)| {
+                    let others: Vec<&str> = files
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|f| *f != own)
+                        .collect();
+                    (e.as_str(), others)
+                })
+                .filter(|(_, files)| !files.is_empty())
+                .collect();
             if by_event.is_empty() {
                 continue;
             }
@@ -151,7 +207,12 @@ pub fn findings(
             let listeners: Vec<String> = by_event
                 .iter()
                 .map(|(e, files)| {
-                    let files: Vec<String> = files.iter().map(|f| format!("`{f}`")).collect();
+                    // A few names; the count says the rest.
+                    let mut shown: Vec<String> =
+                        files.iter().take(3).map(|f| format!("`{f}`")).collect();
+                    if files.len() > 3 {
+                        shown.push(format!("{} more", files.len() - 3));
+                    }
                     let consequence = if e.starts_with("pull_request") {
                         "its runs wait for approval by someone with write access"
                     } else {
@@ -162,7 +223,7 @@ pub fn findings(
                     } else {
                         "listen"
                     };
-                    format!("{} {verb} for {e} ({consequence})", files.join(", "))
+                    format!("{} {verb} for {e} ({consequence})", shown.join(", "))
                 })
                 .collect();
             parts.push(format!(

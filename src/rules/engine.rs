@@ -413,17 +413,22 @@ impl Engine {
                     {
                         continue;
                     }
-                    for (path, value) in scope.values() {
+                    let mut found = Vec::new();
+                    scope.each_value(&mut |segments, value| {
                         let mut vars = vars.clone();
-                        let shown = yaml_rust2::Yaml::String(path.to_string());
+                        let path = || Path::new(segments.to_vec());
                         let path_ok = v.path.as_ref().is_none_or(|p| {
+                            let shown = yaml_rust2::Yaml::String(path().to_string());
                             crate::rules::lang::eval::pattern(p, Some(&shown), &mut vars)
                         });
                         if path_ok
                             && crate::rules::lang::eval::pattern(&v.pattern, Some(value), &mut vars)
                         {
-                            findings.push(self.written(rule, root, path, vars));
+                            found.push((path(), vars));
                         }
+                    });
+                    for (path, vars) in found {
+                        findings.push(self.written(rule, root, path, vars));
                     }
                 }
                 Match::Step(s) => {

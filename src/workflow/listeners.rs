@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 use regex::Regex;
 use yaml_rust2::Yaml;
@@ -99,17 +99,28 @@ pub fn of_workflow(file: &str, root: &Yaml) -> Vec<Listener> {
     }
 }
 
-type Cache = Mutex<HashMap<PathBuf, Arc<Vec<Listener>>>>;
+/// The listeners of a repository by event.
+pub type ByEvent = HashMap<String, Vec<Listener>>;
+
+type Cache = Mutex<HashMap<PathBuf, Arc<OnceLock<ByEvent>>>>;
 
 static CACHE: LazyLock<Cache> = LazyLock::new(Cache::default);
 
-/// Every listener of the repository at `root` (its `.github/workflows/*.yml|yaml`), read once.
-pub fn of_repo(root: &Path) -> Arc<Vec<Listener>> {
-    let key = root.to_path_buf();
-    if let Some(found) = CACHE.lock().expect("not poisoned").get(&key) {
-        return found.clone();
-    }
-    let mut all = Vec::new();
+/// Every listener of the repository at `root` (its `.github/workflows/*.yml|yaml`) by event,
+/// read once per run: other threads asking meanwhile wait for the same read.
+pub fn of_repo(root: &Path) -> Arc<OnceLock<ByEvent>> {
+    let cell = CACHE
+        .lock()
+        .expect("not poisoned")
+        .entry(root.to_path_buf())
+        .or_default()
+        .clone();
+    cell.get_or_init(|| read(root));
+    cell
+}
+
+fn read(root: &Path) -> ByEvent {
+    use rayon::prelude::*;
     let dir = root.join(".github").join("workflows");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .into_iter()
@@ -119,24 +130,29 @@ pub fn of_repo(root: &Path) -> Arc<Vec<Listener>> {
         .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
         .collect();
     files.sort();
-    for path in files {
-        let Ok(text) = crate::files::read_text(&path, &path) else {
-            continue;
-        };
-        let Ok(docs) = crate::cst::load::load_text(&text) else {
-            continue;
-        };
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if let Some(root) = docs.first() {
-            all.extend(of_workflow(&name, root));
-        }
+    let all: Vec<Vec<Listener>> = files
+        .par_iter()
+        .map(|path| {
+            let Ok(text) = crate::files::read_text(path, path) else {
+                return Vec::new();
+            };
+            let Ok(docs) = crate::cst::load::load_text(&text) else {
+                return Vec::new();
+            };
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            docs.first()
+                .map(|root| of_workflow(&name, root))
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut by_event = ByEvent::new();
+    for l in all.into_iter().flatten() {
+        by_event.entry(l.event.clone()).or_default().push(l);
     }
-    let all = Arc::new(all);
-    CACHE.lock().expect("not poisoned").insert(key, all.clone());
-    all
+    by_event
 }
 
 #[cfg(test)]

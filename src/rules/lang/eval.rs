@@ -183,36 +183,42 @@ impl<'a> Scope<'a> {
         out
     }
 
-    /// Every scalar value with its path (keys excluded), in document order.
-    pub fn values(&self) -> Vec<(Path, &'a Yaml)> {
-        let mut out = Vec::new();
-        let mut stack = vec![(Path::default(), self.root)];
-        while let Some((path, y)) = stack.pop() {
+    /// Calls `each` with every scalar value and the segments of its path (keys excluded), in
+    /// document order; paths are built only by the caller, for the values it keeps.
+    pub fn each_value(&self, each: &mut dyn FnMut(&[crate::cst::Segment], &'a Yaml)) {
+        fn walk<'y>(
+            y: &'y Yaml,
+            at: &mut Vec<crate::cst::Segment>,
+            each: &mut dyn FnMut(&[crate::cst::Segment], &'y Yaml),
+        ) {
             match y {
                 Yaml::Hash(h) => {
-                    for (k, v) in h.iter().rev() {
+                    for (k, v) in h {
                         if let Some(key) = scalar(k) {
-                            stack.push((path.clone().key(key), v));
+                            at.push(crate::cst::Segment::Key(key));
+                            walk(v, at, each);
+                            at.pop();
                         }
                     }
                 }
                 Yaml::Array(a) => {
-                    for (i, v) in a.iter().enumerate().rev() {
-                        stack.push((path.clone().index(i), v));
+                    for (i, v) in a.iter().enumerate() {
+                        at.push(crate::cst::Segment::Index(i));
+                        walk(v, at, each);
+                        at.pop();
                     }
                 }
-                other if scalar(other).is_some() => out.push((path, other)),
-                _ => {}
+                Yaml::Alias(_) | Yaml::BadValue => {}
+                other => each(at, other),
             }
         }
-        out
+        walk(self.root, &mut Vec::new(), each);
     }
 
     /// Whether the workflow matches `rule`; `vars` gains its captures when it does.
     pub fn workflow(&self, rule: &WorkflowRule, vars: &mut Vars) -> bool {
         let mark = vars.mark();
         let got = &mut *vars;
-        got.insert("workflow".into(), self.file.to_string());
         let root = self.root;
         let ok = (|| {
             if let Some(p) = &rule.on {
@@ -252,6 +258,9 @@ impl<'a> Scope<'a> {
                 _ => None,
             })
         })();
+        if ok {
+            got.insert("workflow".into(), self.file.to_string());
+        }
         settle(ok, got, mark)
     }
 
@@ -259,11 +268,12 @@ impl<'a> Scope<'a> {
     pub fn job(&self, rule: &JobRule, job: JobNode, vars: &mut Vars) -> bool {
         let mark = vars.mark();
         let got = &mut *vars;
-        got.insert("job".into(), job.id());
         let y = job.yaml;
-        let id = Yaml::String(job.id());
         let ok = (|| {
-            if !opt(&rule.id, Some(&id), got)
+            if rule
+                .id
+                .as_ref()
+                .is_some_and(|p| !pattern(p, Some(&Yaml::String(job.id())), got))
                 || !opt(&rule.name, get(y, "name"), got)
                 || !opt(&rule.condition, get(y, "if"), got)
                 || !opt(&rule.runs_on, get(y, "runs-on"), got)
@@ -320,6 +330,9 @@ impl<'a> Scope<'a> {
                 _ => None,
             })
         })();
+        if ok {
+            got.insert("job".into(), job.id());
+        }
         settle(ok, got, mark)
     }
 
@@ -328,10 +341,6 @@ impl<'a> Scope<'a> {
         let mark = vars.mark();
         let got = &mut *vars;
         let y = &step.steps[step.index];
-        if let Some(job) = step.job {
-            got.insert("job".into(), job.id());
-        }
-        got.insert("step".into(), step_label(y, step.index));
         let ok = (|| {
             if !opt(&rule.run, get(y, "run"), got)
                 || !opt(&rule.name, get(y, "name"), got)
@@ -357,6 +366,16 @@ impl<'a> Scope<'a> {
                     return false;
                 }
             }
+            // Combinators before relations: they are the cheaper way to fail.
+            let combined = combinators(&rule.all, &rule.any, &rule.not, got, |r, v| {
+                self.step(r, step, v)
+            }) && self.util(&rule.matches, got, |m, v| match m {
+                Match::Step(r) => Some(self.step(r, step, v)),
+                _ => None,
+            });
+            if !combined {
+                return false;
+            }
             let others = |range: std::ops::Range<usize>, r: &StepRule, v: &mut Vars| {
                 range.into_iter().any(|index| {
                     self.step(
@@ -380,21 +399,17 @@ impl<'a> Scope<'a> {
                     return false;
                 }
             }
-            if let Some(j) = &rule.inside {
-                match step.job {
-                    Some(job) if self.job(j, job, got) => {}
-                    _ => return false,
-                }
+            match (&rule.inside, step.job) {
+                (None, _) => true,
+                (Some(j), Some(job)) => self.job(j, job, got),
+                (Some(_), None) => false,
             }
-            combinators(&rule.all, &rule.any, &rule.not, got, |r, v| {
-                self.step(r, step, v)
-            }) && self.util(&rule.matches, got, |m, v| match m {
-                Match::Step(r) => Some(self.step(r, step, v)),
-                _ => None,
-            })
         })();
         if ok {
-            // The step's own names win over those of related steps.
+            // The step's own names win over those of related steps; set only once it matched.
+            if let Some(job) = step.job {
+                got.insert("job".into(), job.id());
+            }
             got.insert("step".into(), step_label(y, step.index));
         }
         settle(ok, got, mark)
@@ -744,7 +759,20 @@ fn might_run(p: &CommandPattern, script: &str) -> bool {
             _ => return true,
         },
     };
-    names.is_empty() || names.iter().any(|n| script.contains(n.as_str()))
+    names.is_empty() || names.iter().any(|n| contains_word(script, n))
+}
+
+/// Whether `word` occurs in `text` as a whole word (not inside `github`, `format` ...).
+fn contains_word(text: &str, word: &str) -> bool {
+    if word.is_empty() {
+        return true;
+    }
+    let part = |c: char| c.is_alphanumeric() || c == '_' || c == '-' || c == '.';
+    text.match_indices(word).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        !before.is_some_and(part) && !after.is_some_and(|c| part(c) && c != '.')
+    })
 }
 
 /// Whether a program pattern says more than `equals` / `one-of` (then it must be evaluated).
