@@ -78,19 +78,17 @@ fn rule_fixtures_apply_to_their_after_state() {
         let id = rule.file_name().to_string_lossy().into_owned();
         let work = tempfile::tempdir().unwrap();
         copy_dir(&rule.path().join("before"), work.path());
+        let dry_run = [
+            "apply",
+            "--unsafe",
+            "--rules",
+            examples,
+            "--rule",
+            &id,
+            "--dry-run",
+        ];
         // The diff and the report, as a reviewer sees them.
-        let (_, diff, report) = ghfix(
-            &[
-                "apply",
-                "--unsafe",
-                "--rules",
-                examples,
-                "--rule",
-                &id,
-                "--dry-run",
-            ],
-            work.path(),
-        );
+        let (_, diff, report) = ghfix(&dry_run, work.path());
         insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
             insta::assert_snapshot!(format!("fixture-{id}"), format!("{diff}\n--- report\n{report}"));
         });
@@ -108,18 +106,7 @@ fn rule_fixtures_apply_to_their_after_state() {
             files(&rule.path().join("after")),
             "{id}: apply result differs from after/"
         );
-        let (_, out, _) = ghfix(
-            &[
-                "apply",
-                "--unsafe",
-                "--rules",
-                examples,
-                "--rule",
-                &id,
-                "--dry-run",
-            ],
-            work.path(),
-        );
+        let (_, out, _) = ghfix(&dry_run, work.path());
         assert!(out.is_empty(), "{id}: a second apply would change:\n{out}");
     }
 }

@@ -53,35 +53,35 @@ fn every_shipped_and_example_rule_file_is_valid_under_the_schema() {
     assert!(!validator.is_valid(&typo));
 }
 
-#[test]
-fn a_mistake_in_a_user_rule_is_reported_at_its_line_and_column() {
+/// `ghfix test-rules --rules DIR` on a folder holding one rule file with `text`: exit code and
+/// standard error.
+fn test_rules_on(text: &str) -> (Option<i32>, String) {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("bad.yml"),
-        "id: bad\ntitle: t\nseverity: low\nsafety: safe\nsummary: s\ndocs: d\nmatch:\n  step:\n    uses: actions/checkout\n    with:\n      token: {regex: '(unclosed'}\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("bad.yml"), text).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_ghfix"))
         .args(["test-rules", "--rules"])
         .arg(dir.path())
         .output()
         .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_mistake_in_a_user_rule_is_reported_at_its_line_and_column() {
+    let head =
+        "id: bad\ntitle: t\nseverity: low\nsafety: safe\nsummary: s\ndocs: d\nmatch:\n  step:\n";
+    let (code, err) = test_rules_on(&format!(
+        "{head}    uses: actions/checkout\n    with:\n      token: {{regex: '(unclosed'}}\n"
+    ));
+    assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("bad.yml:11:"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("invalid regex"), "{err}");
-    std::fs::write(
-        dir.path().join("bad.yml"),
-        "id: bad\ntitle: t\nseverity: low\nsafety: safe\nsummary: s\ndocs: d\nmatch:\n  step:\n    matches: nothing\n",
-    )
-    .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_ghfix"))
-        .args(["test-rules", "--rules"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (code, err) = test_rules_on(&format!("{head}    matches: nothing\n"));
+    assert_eq!(code, Some(2), "{err}");
     assert!(
         err.contains("`matches: nothing` names no entry of `utils:`"),
         "{err}"
