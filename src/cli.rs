@@ -53,9 +53,11 @@ pub enum Command {
         #[arg(long = "rules", value_name = "DIR")]
         rules_dir: Option<PathBuf>,
     },
-    /// Explain the token failures in a job's log (a file as downloaded, or `-` for standard
-    /// input): cause, evidence, the permission the call needed, and what to do. Exit 0 when
-    /// one is found, 1 when none is.
+    /// Explain the token failures in a job's log.
+    ///
+    /// The log as downloaded, or `-` for standard input: for each failure the cause, the
+    /// evidence, the permission the call needed and what to do. Exit 0 when one is found, 1
+    /// when none is.
     Diagnose {
         /// The log file, or `-`.
         log: PathBuf,
@@ -66,8 +68,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
-    /// Print the effective configuration (`.github/ghfix.yml` of the current repository, or
-    /// `--config FILE`, over the defaults).
+    /// Print the effective configuration.
+    ///
+    /// `.github/ghfix.yml` of the current repository, or `--config FILE`, over the defaults.
     Config {
         /// Print it (the default; the only action so far).
         #[arg(long)]
@@ -76,7 +79,9 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
-    /// Print the JSON Schema of rule files (for editors: `# yaml-language-server: $schema=...`).
+    /// Print the JSON Schema of rule files.
+    ///
+    /// For editors: `# yaml-language-server: $schema=...`.
     Schema,
 }
 
