@@ -102,6 +102,52 @@ pub fn of_workflow(file: &str, root: &Yaml) -> Vec<Listener> {
 /// The listeners of a repository by event.
 pub type ByEvent = HashMap<String, Vec<Listener>>;
 
+/// The top-level `on:` entry of a workflow's text (from its line to the next top-level key),
+/// when it is written as a block key at the start of a line.
+fn on_block(text: &str) -> Option<&str> {
+    let mut start = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        // An indentless sequence (`- push` under `on:`) belongs to the entry; `---` ends it.
+        let item = line.starts_with('-') && !line.starts_with("---");
+        let top_level =
+            !line.starts_with([' ', '\t', '#', '\r', '\n']) && !item && !line.is_empty();
+        match start {
+            None if ["on:", "\"on\":", "'on':"]
+                .iter()
+                .any(|k| line.starts_with(k)) =>
+            {
+                start = Some(offset);
+            }
+            Some(s) if top_level => return Some(&text[s..offset]),
+            _ => {}
+        }
+        offset += line.len();
+    }
+    start.map(|s| &text[s..])
+}
+
+/// [`of_workflow`] for a text, reading only its `on:` entry when that is enough: the whole file
+/// is loaded only when the `on:` entry cannot be cut out on its own, or when a job may skip the
+/// Actions bot.
+pub fn of_text(file: &str, text: &str) -> Vec<Listener> {
+    let may_skip_bots = text.contains("[bot]") || text.contains("Bot");
+    if !may_skip_bots {
+        if let Some(Ok(docs)) = on_block(text).map(crate::cst::load::load_text) {
+            if let Some(root) = docs.first().filter(|r| get(r, "on").is_some()) {
+                return of_workflow(file, root);
+            }
+        }
+    }
+    match crate::cst::load::load_text(text) {
+        Ok(docs) => docs
+            .first()
+            .map(|root| of_workflow(file, root))
+            .unwrap_or_default(),
+        Err(_) => Vec::new(),
+    }
+}
+
 type Cache = Mutex<HashMap<PathBuf, Arc<OnceLock<ByEvent>>>>;
 
 static CACHE: LazyLock<Cache> = LazyLock::new(Cache::default);
@@ -136,16 +182,11 @@ fn read(root: &Path) -> ByEvent {
             let Ok(text) = crate::files::read_text(path, path) else {
                 return Vec::new();
             };
-            let Ok(docs) = crate::cst::load::load_text(&text) else {
-                return Vec::new();
-            };
             let name = path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            docs.first()
-                .map(|root| of_workflow(&name, root))
-                .unwrap_or_default()
+            of_text(&name, &text)
         })
         .collect();
     let mut by_event = ByEvent::new();
@@ -163,6 +204,31 @@ mod tests {
         yaml_rust2::YamlLoader::load_from_str(text)
             .unwrap()
             .remove(0)
+    }
+
+    #[test]
+    fn reading_only_the_on_entry_agrees_with_the_whole_file_on_the_corpora() {
+        let mut compared = 0;
+        for corpus in ["../shared/corpus/workflows", "../shared/corpus-2/workflows"] {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(corpus);
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let Ok(text) = std::fs::read_to_string(entry.path()) else {
+                    continue;
+                };
+                let Ok(docs) = crate::cst::load::load_text(&text) else {
+                    continue;
+                };
+                let Some(root) = docs.first() else { continue };
+                assert_eq!(
+                    of_text("w.yml", &text),
+                    of_workflow("w.yml", root),
+                    "{}",
+                    entry.path().display()
+                );
+                compared += 1;
+            }
+        }
+        assert!(compared > 2000, "{compared}");
     }
 
     #[test]
