@@ -613,3 +613,17 @@ fn events_created_with_the_job_token_are_matched_with_their_listeners() {
         "{messages:#?}"
     );
 }
+
+#[test]
+fn an_ignore_comment_that_suppresses_nothing_is_reported_by_check() {
+    let dir = repo(&[(
+        ".github/workflows/ci.yml",
+        "on: push\npermissions:\n  contents: read\njobs:\n  a:\n    runs-on: ubuntu-latest # ghfix: ignore[no-such-rule]\n    steps:\n      - run: make\n",
+    )]);
+    let (code, out, _) = ghfix(&["check"], dir.path());
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("ci.yml:6:28: unused-ignore") && out.contains("`no-such-rule` (no such rule)"),
+        "{out}"
+    );
+}

@@ -253,6 +253,8 @@ impl Engine {
         };
         let mut findings = self.analyse_all(repo, name, &text, &docs, None, only);
         if findings.is_empty() {
+            // Ignore comments that suppress nothing are still reported.
+            self.suppress(&text, &mut findings, only);
             return Ok(findings);
         }
         let paths: Vec<Path> = findings.iter().map(|f| f.at.clone()).collect();
