@@ -950,6 +950,9 @@ impl Engine {
         allow_unsafe: bool,
     ) -> Result<(Document, Vec<Finding>), (String, EditError)> {
         let mut current = doc.clone();
+        // A rule's fix is applied once per place: a fix that leaves its own finding standing (a
+        // user rule whose edits do not undo its match) must not repeat pass after pass.
+        let mut applied: Vec<(String, Path)> = Vec::new();
         for _ in 0..5 {
             let findings = self.check(repo, name, &current, only);
             let applicable: Vec<&Finding> = findings
@@ -958,6 +961,7 @@ impl Engine {
                     f.fixable()
                         && (f.safety == Safety::Safe
                             || (allow_unsafe && f.safety == Safety::Unsafe))
+                        && !applied.contains(&(f.rule.clone(), f.at.clone()))
                 })
                 .collect();
             if applicable.is_empty() {
@@ -976,6 +980,7 @@ impl Engine {
                     batch.push(f);
                 }
             }
+            applied.extend(batch.iter().map(|f| (f.rule.clone(), f.at.clone())));
             // One verified batch per pass; when it is refused, fix by fix, so that the refusal
             // names the rule whose fix does not verify.
             let ops: Vec<Op> = batch.iter().flat_map(|f| f.ops.iter().cloned()).collect();
@@ -1028,6 +1033,16 @@ impl Engine {
         let want = case.after.as_deref().unwrap_or(&case.before);
         if fixed.text() != want {
             return Err(format!("after apply:\n{}\nwanted:\n{want}", fixed.text()));
+        }
+        // A second apply changes nothing: the fix removes what the rule matched.
+        let (again, _) = self
+            .fix(&Repo::default(), "workflow.yml", &fixed, &only, true)
+            .map_err(|(r, e)| format!("{r}: {e}"))?;
+        if again.text() != fixed.text() {
+            return Err(format!(
+                "a second apply changes the result (the fix leaves the rule matching):\n{}",
+                again.text()
+            ));
         }
         Ok(())
     }
