@@ -950,9 +950,9 @@ impl Engine {
         allow_unsafe: bool,
     ) -> Result<(Document, Vec<Finding>), (String, EditError)> {
         let mut current = doc.clone();
-        // A rule's fix is applied once per place: a fix that leaves its own finding standing (a
-        // user rule whose edits do not undo its match) must not repeat pass after pass.
-        let mut applied: Vec<(String, Path)> = Vec::new();
+        // The same finding is fixed once: a fix that leaves its own finding standing (a user
+        // rule whose edits do not undo its match) must not repeat pass after pass.
+        let mut applied: Vec<(String, Path, String)> = Vec::new();
         for _ in 0..5 {
             let findings = self.check(repo, name, &current, only);
             let applicable: Vec<&Finding> = findings
@@ -961,7 +961,7 @@ impl Engine {
                     f.fixable()
                         && (f.safety == Safety::Safe
                             || (allow_unsafe && f.safety == Safety::Unsafe))
-                        && !applied.contains(&(f.rule.clone(), f.at.clone()))
+                        && !applied.contains(&(f.rule.clone(), f.at.clone(), f.message.clone()))
                 })
                 .collect();
             if applicable.is_empty() {
@@ -980,7 +980,11 @@ impl Engine {
                     batch.push(f);
                 }
             }
-            applied.extend(batch.iter().map(|f| (f.rule.clone(), f.at.clone())));
+            applied.extend(
+                batch
+                    .iter()
+                    .map(|f| (f.rule.clone(), f.at.clone(), f.message.clone())),
+            );
             // One verified batch per pass; when it is refused, fix by fix, so that the refusal
             // names the rule whose fix does not verify.
             let ops: Vec<Op> = batch.iter().flat_map(|f| f.ops.iter().cloned()).collect();
