@@ -15,7 +15,7 @@ use crate::rules::schema::{Rule, Severity};
 pub const FILE_NAMES: &[&str] = &[".github/ghfix.yml", ".github/ghfix.yaml"];
 
 /// The configuration file.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Config {
     /// Which rules run, and their severities.
@@ -72,6 +72,18 @@ impl Default for AppToken {
     }
 }
 
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            rules: RuleSettings::default(),
+            ignore: Vec::new(),
+            rule_folders: Vec::new(),
+            app_token: AppToken::default(),
+            branch_prefix: default_branch_prefix(),
+        }
+    }
+}
+
 fn default_client_id() -> String {
     "APP_CLIENT_ID".into()
 }
@@ -95,6 +107,8 @@ pub struct Loaded {
     pub root: PathBuf,
     /// The file's text, for placing errors found after parsing.
     text: Option<String>,
+    /// The files ghfix leaves alone (paths relative to the root), compiled from `ignore:`.
+    pub ignored: globset::GlobSet,
 }
 
 impl Loaded {
@@ -110,13 +124,11 @@ impl Loaded {
         };
         let Some(file) = file else {
             return Ok(Loaded {
-                config: Config {
-                    branch_prefix: default_branch_prefix(),
-                    ..Config::default()
-                },
+                config: Config::default(),
                 file: None,
                 root: root.to_path_buf(),
                 text: None,
+                ignored: globset::GlobSet::empty(),
             });
         };
         let name = file.display().to_string();
@@ -130,12 +142,15 @@ impl Loaded {
         let root = explicit
             .and_then(|f| crate::rules::permissions::repo_root(&std::path::absolute(f).ok()?))
             .unwrap_or_else(|| root.to_path_buf());
-        Ok(Loaded {
+        let mut loaded = Loaded {
             config,
             file: Some(file),
             root,
             text: Some(text),
-        })
+            ignored: globset::GlobSet::empty(),
+        };
+        loaded.ignored = loaded.compile_ignored()?;
+        Ok(loaded)
     }
 
     /// Checks the rule ids the configuration names against the rules that exist.
@@ -207,8 +222,8 @@ impl Loaded {
             .collect()
     }
 
-    /// A matcher for the ignored files (paths relative to the root).
-    pub fn ignored(&self) -> Result<globset::GlobSet, String> {
+    /// A matcher for the `ignore:` globs; a bad glob is an error at its entry.
+    fn compile_ignored(&self) -> Result<globset::GlobSet, String> {
         let mut set = globset::GlobSetBuilder::new();
         for (i, pattern) in self.config.ignore.iter().enumerate() {
             let glob = globset::GlobBuilder::new(pattern)
@@ -277,7 +292,7 @@ mod tests {
         let loaded = loaded.unwrap();
         assert_eq!(loaded.config.rules.disable, vec!["personal-access-token"]);
         assert_eq!(loaded.config.branch_prefix, "ghfix/");
-        let ignored = loaded.ignored().unwrap();
+        let ignored = &loaded.ignored;
         assert!(ignored.is_match(".github/workflows/gen-a.yml"));
         assert!(!ignored.is_match(".github/workflows/sub/gen-a.yml"));
         let (_d, err) = write("rules:\n  disabled: [x]\n");

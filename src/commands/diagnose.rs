@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use crate::commands::{EXIT_FINDINGS, EXIT_INPUT, EXIT_OK};
+use crate::commands::{input_error, EXIT_FINDINGS, EXIT_OK};
 use crate::rules::knowledge::{Knowledge, Level};
 
 /// One kind of failure (`rules/knowledge/log-failures.yml`).
@@ -348,33 +348,18 @@ fn locate_edit(workflow: &str, name: &str, d: &Diagnosis) -> Option<String> {
     None
 }
 
-/// `ghfix diagnose`.
-pub fn run(log: &Path, workflow: Option<&Path>, json: bool) -> u8 {
-    let kb = match Knowledge::embedded() {
-        Ok(kb) => kb,
-        Err(e) => {
-            crate::eprintln_masked!("ghfix: {e}");
-            return EXIT_INPUT;
-        }
-    };
-    let result = if log == Path::new("-") {
+/// Reads and diagnoses `log` (`-`: standard input); with the workflow (given, or named by the
+/// log and present in the current repository), each failure also names its step and edit.
+fn read(log: &Path, workflow: Option<&Path>) -> Result<(Vec<Diagnosis>, Vec<String>), String> {
+    let kb = Knowledge::embedded()?;
+    let in_log = |e: std::io::Error| format!("{}: {e}", log.display());
+    let report = if log == Path::new("-") {
         diagnose(std::io::stdin().lock(), &kb)
     } else {
-        match std::fs::File::open(log) {
-            Ok(f) => diagnose(std::io::BufReader::new(f), &kb),
-            Err(e) => {
-                crate::eprintln_masked!("ghfix: {}: {e}", log.display());
-                return EXIT_INPUT;
-            }
-        }
-    };
-    let report = match result {
-        Ok(r) => r,
-        Err(e) => {
-            crate::eprintln_masked!("ghfix: {}: {e}", log.display());
-            return EXIT_INPUT;
-        }
-    };
+        let file = std::fs::File::open(log).map_err(in_log)?;
+        diagnose(std::io::BufReader::new(file), &kb)
+    }
+    .map_err(in_log)?;
     let (mut found, granted) = (report.failures, report.granted);
     // The workflow named on the command line, else the one the log says the job is defined in,
     // when the current repository has it.
@@ -389,18 +374,21 @@ pub fn run(log: &Path, workflow: Option<&Path>, json: bool) -> u8 {
         .filter(|p| p.is_file());
     if let Some(file) = workflow.map(Path::to_path_buf).or(from_log) {
         let file = file.as_path();
-        let text = match crate::files::read_text(file, file) {
-            Ok(t) => t,
-            Err(e) => {
-                crate::eprintln_masked!("ghfix: {e}");
-                return EXIT_INPUT;
-            }
-        };
+        let text = crate::files::read_text(file, file).map_err(|e| e.to_string())?;
         let name = file.display().to_string();
         for d in &mut found {
             d.edit = locate_edit(&text, &name, d);
         }
     }
+    Ok((found, granted))
+}
+
+/// `ghfix diagnose`.
+pub fn run(log: &Path, workflow: Option<&Path>, json: bool) -> u8 {
+    let (found, granted) = match read(log, workflow) {
+        Ok(r) => r,
+        Err(e) => return input_error(e),
+    };
     let shown = log.display().to_string();
     if json {
         let out =

@@ -12,3 +12,9 @@ pub const EXIT_FINDINGS: u8 = 1;
 pub const EXIT_INPUT: u8 = 2;
 /// Exit code: a fix was refused by verification.
 pub const EXIT_REFUSED: u8 = 3;
+
+/// Prints a one-line input error (credentials masked) and gives its exit code.
+pub fn input_error(e: impl std::fmt::Display) -> u8 {
+    crate::eprintln_masked!("ghfix: {e}");
+    EXIT_INPUT
+}

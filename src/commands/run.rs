@@ -8,7 +8,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::cli::{ApplyArgs, Format, RunArgs};
-use crate::commands::{EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, EXIT_REFUSED};
+use crate::commands::{input_error, EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, EXIT_REFUSED};
 use crate::config::Loaded;
 use crate::cst::Document;
 use crate::files::{self, Target};
@@ -141,10 +141,7 @@ fn process(
 }
 
 fn load_engine(dir: Option<&Path>) -> Result<Engine, u8> {
-    Engine::load(dir).map_err(|e| {
-        crate::eprintln_masked!("ghfix: {e}");
-        EXIT_INPUT
-    })
+    Engine::load(dir).map_err(input_error)
 }
 
 /// The repository the run is about: that of the first path given, else of the current folder.
@@ -155,10 +152,7 @@ fn run_root(paths: &[PathBuf]) -> PathBuf {
 
 /// The configuration of the run, or a one-line error.
 fn load_config(explicit: Option<&Path>, root: &Path) -> Result<Loaded, u8> {
-    Loaded::load(explicit, root).map_err(|e| {
-        crate::eprintln_masked!("ghfix: {e}");
-        EXIT_INPUT
-    })
+    Loaded::load(explicit, root).map_err(input_error)
 }
 
 /// `ghfix config`: the effective configuration.
@@ -172,10 +166,6 @@ pub fn print_config(explicit: Option<&Path>) -> u8 {
         Ok(e) => e,
         Err(code) => return code,
     };
-    if let Err(e) = loaded.ignored() {
-        crate::eprintln_masked!("ghfix: {e}");
-        return EXIT_INPUT;
-    }
     crate::print_masked!("{}", loaded.to_yaml());
     let ids: Vec<&str> = engine.rules.iter().map(|r| r.id.as_str()).collect();
     crate::println_masked!("# rules that run: {}", ids.join(", "));
@@ -187,14 +177,8 @@ pub fn print_config(explicit: Option<&Path>) -> u8 {
 fn load_engine_with(loaded: &Loaded, dir: Option<&Path>) -> Result<Engine, u8> {
     let folders = loaded.rule_folders();
     let all: Vec<&Path> = folders.iter().map(PathBuf::as_path).chain(dir).collect();
-    let mut engine = Engine::load_folders(&all).map_err(|e| {
-        crate::eprintln_masked!("ghfix: {e}");
-        EXIT_INPUT
-    })?;
-    loaded.check_rules(&engine.rules).map_err(|e| {
-        crate::eprintln_masked!("ghfix: {e}");
-        EXIT_INPUT
-    })?;
+    let mut engine = Engine::load_folders(&all).map_err(input_error)?;
+    loaded.check_rules(&engine.rules).map_err(input_error)?;
     loaded.select(&mut engine.rules);
     Ok(engine)
 }
@@ -203,17 +187,14 @@ fn run(args: &RunArgs, fix: Option<bool>) -> Result<(Engine, Vec<FileResult>), u
     let root = run_root(&args.paths);
     let loaded = load_config(args.config.as_deref(), &root)?;
     let mut engine = load_engine_with(&loaded, args.rules_dir.as_deref())?;
-    let ignored = loaded.ignored().map_err(|e| {
-        crate::eprintln_masked!("ghfix: {e}");
-        EXIT_INPUT
-    })?;
     if let Some(unknown) = args
         .rules
         .iter()
         .find(|r| !engine.rules.iter().any(|x| &x.id == *r))
     {
-        crate::eprintln_masked!("ghfix: no rule `{unknown}` (see `ghfix rules`)");
-        return Err(EXIT_INPUT);
+        return Err(input_error(format!(
+            "no rule `{unknown}` (see `ghfix rules`)"
+        )));
     }
     let mut found = discover(&args.paths);
     let had_files = !found.files.is_empty();
@@ -225,13 +206,12 @@ fn run(args: &RunArgs, fix: Option<bool>) -> Result<(Engine, Vec<FileResult>), u
     found.files.retain(|f| {
         f.real
             .strip_prefix(&base)
-            .map_or(true, |relative| !ignored.is_match(relative))
+            .map_or(true, |relative| !loaded.ignored.is_match(relative))
     });
     if !had_files && found.skipped.is_empty() {
-        crate::eprintln_masked!(
-            "ghfix: no workflow files found (looked for .github/workflows and .github/actions)"
-        );
-        return Err(EXIT_INPUT);
+        return Err(input_error(
+            "no workflow files found (looked for .github/workflows and .github/actions)",
+        ));
     }
     if args.online {
         let texts: Vec<String> = found
@@ -440,10 +420,7 @@ pub fn explain(id: &str, dir: Option<&Path>, colour: bool) -> u8 {
             }
             EXIT_OK
         }
-        None => {
-            crate::eprintln_masked!("ghfix: no rule `{id}`");
-            EXIT_INPUT
-        }
+        None => input_error(format!("no rule `{id}`")),
     }
 }
 

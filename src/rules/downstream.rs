@@ -8,16 +8,16 @@
 //! only when published (not drafts, not uploads to the release that started the workflow), pull
 //! requests only when opened or updated, pushes not when they publish a Pages branch.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::LazyLock;
 
 use serde::Deserialize;
 
 use crate::rules::engine::Finding;
 use crate::rules::permissions::{Needs, Repo};
 use crate::rules::schema::Rule;
-use crate::workflow::listeners::{self, ByEvent, Listener};
+use crate::workflow::listeners::{self, Listener};
 use crate::workflow::Workflow;
 
 /// `rules/knowledge/events.yml`.
@@ -99,41 +99,6 @@ fn receives(listener: &Listener, event: &str) -> bool {
         .is_none_or(|types| types.iter().any(|t| wanted.contains(t)))
 }
 
-/// Listener event -> the files (sorted) of the listeners that certainly receive `event`.
-type Receivers = BTreeMap<String, Vec<String>>;
-
-type ReceiverCache = Mutex<HashMap<(PathBuf, String), Arc<Receivers>>>;
-
-static RECEIVERS: LazyLock<ReceiverCache> = LazyLock::new(ReceiverCache::default);
-
-/// The listeners of the repository at `root` that certainly receive `event` (heard as the
-/// events `on`), worked out once per repository and event.
-fn receivers(root: &Path, all: &ByEvent, event: &str, on: &[&str]) -> Arc<Receivers> {
-    let key = (root.to_path_buf(), event.to_string());
-    if let Some(found) = RECEIVERS.lock().expect("not poisoned").get(&key) {
-        return found.clone();
-    }
-    let mut by_event = Receivers::new();
-    for l in on.iter().filter_map(|e| all.get(*e)).flatten() {
-        if receives(l, event) {
-            by_event
-                .entry(l.event.clone())
-                .or_default()
-                .push(l.file.clone());
-        }
-    }
-    for files in by_event.values_mut() {
-        files.sort();
-        files.dedup();
-    }
-    let found = Arc::new(by_event);
-    RECEIVERS
-        .lock()
-        .expect("not poisoned")
-        .insert(key, found.clone());
-    found
-}
-
 /// The findings of `rule` for the jobs of `wf` (in the file shown as `name`) marked in `keep`.
 pub fn findings(
     rule: &Rule,
@@ -160,10 +125,7 @@ pub fn findings(
     if !any_events {
         return Vec::new();
     }
-    let cell = listeners::of_repo(root);
-    let Some(all) = cell.get() else {
-        return Vec::new();
-    };
+    let all = listeners::of_repo(root);
     // A workflow started by a release that "publishes" one is uploading to that release.
     let on_release = wf.triggers.iter().any(|t| t == "release");
     let mut out = Vec::new();
@@ -187,19 +149,12 @@ pub fn findings(
             if creators.is_empty() {
                 continue;
             }
-            let receiving = receivers(root, all, event, on);
-            let by_event: BTreeMap<&str, Vec<&str>> = receiving
-                .iter()
-                .map(|(e, files)| {
-                    let others: Vec<&str> = files
-                        .iter()
-                        .map(String::as_str)
-                        .filter(|f| *f != own)
-                        .collect();
-                    (e.as_str(), others)
-                })
-                .filter(|(_, files)| !files.is_empty())
-                .collect();
+            let mut by_event: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+            for l in on.iter().filter_map(|e| all.get(*e)).flatten() {
+                if l.file != own && receives(l, event) {
+                    by_event.entry(&l.event).or_default().insert(&l.file);
+                }
+            }
             if by_event.is_empty() {
                 continue;
             }

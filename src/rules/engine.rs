@@ -417,7 +417,8 @@ impl Engine {
                     }
                     let mut found = Vec::new();
                     scope.each_value(&mut |segments, value| {
-                        let mut vars = vars.clone();
+                        // Captured into the shared variables, kept (copied) only on a match.
+                        let mark = vars.mark();
                         let path = || Path::new(segments.to_vec());
                         let path_ok = v.path.as_ref().is_none_or(|p| {
                             let shown = yaml_rust2::Yaml::String(path().to_string());
@@ -426,8 +427,9 @@ impl Engine {
                         if path_ok
                             && crate::rules::lang::eval::pattern(&v.pattern, Some(value), &mut vars)
                         {
-                            found.push((path(), vars));
+                            found.push((path(), vars.clone()));
                         }
+                        vars.rollback(mark);
                     });
                     for (path, vars) in found {
                         findings.push(self.written(rule, root, path, vars));
@@ -457,7 +459,7 @@ impl Engine {
             .and_then(|a| template::resolve(a, &node, &vars).ok())
             .unwrap_or_else(|| node.clone());
         let message = template::fill_known(&rule.summary, &vars);
-        let mut finding = self.finding(rule, &at, message);
+        let mut finding = Finding::new(rule, &at, message);
         match template::ops(&rule.fix.edits, &node, &vars, root) {
             Ok(ops) => finding.ops = ops,
             Err(why) => finding.notes.push(format!("no fix offered: {why}")),
@@ -477,7 +479,7 @@ impl Engine {
         for (at, block) in blocks {
             let Some(block) = block else { continue };
             for problem in crate::rules::permissions::invalid(block, &at) {
-                let mut finding = self.finding(
+                let mut finding = Finding::new(
                     rule,
                     &problem.key.map_or(at.clone(), |k| at.clone().key(k)),
                     rule.summary.replace("{problem}", &problem.message),
@@ -514,7 +516,7 @@ impl Engine {
             .is_some_and(|a| a.comment_reasons);
         let top = Path::default().key("permissions");
         let shown: Vec<String> = writes.iter().map(|s| format!("`{s}: write`")).collect();
-        let mut finding = self.finding(
+        let mut finding = Finding::new(
             rule,
             &top,
             rule.summary.replace("{writes}", &shown.join(", ")),
@@ -673,10 +675,6 @@ impl Engine {
         Some(finding)
     }
 
-    fn finding(&self, rule: &Rule, at: &Path, message: String) -> Finding {
-        Finding::new(rule, at, message)
-    }
-
     fn least_privilege(
         &self,
         rule: &Rule,
@@ -692,7 +690,7 @@ impl Engine {
         } else {
             Path::default().key("on")
         };
-        let mut finding = self.finding(rule, &at, summary);
+        let mut finding = Finding::new(rule, &at, summary);
         let mut unknown_without_block = false;
         for (job, n) in wf.jobs.iter().zip(needs) {
             for note in &n.notes {
@@ -813,7 +811,7 @@ impl Engine {
                 } else {
                     job.path.clone()
                 };
-                let mut finding = self.finding(rule, &at, message);
+                let mut finding = Finding::new(rule, &at, message);
                 let job_block = job.path.clone().key("permissions");
                 let one = BTreeMap::from([(scope.clone(), grant.clone())]);
                 finding.ops = match block {
@@ -914,7 +912,7 @@ impl Engine {
                 .replace("{job}", &job.id)
                 .replace("{extra}", &extra.join(", "));
             let at = job.path.clone().key("permissions");
-            let mut finding = self.finding(rule, &at, message);
+            let mut finding = Finding::new(rule, &at, message);
             let mut scopes = needed;
             for (scope, level) in have.iter().filter(|(s, l)| kept(s) && **l > Level::None) {
                 scopes.entry(scope.clone()).or_insert(Grant {
@@ -961,7 +959,9 @@ impl Engine {
                     f.fixable()
                         && (f.safety == Safety::Safe
                             || (allow_unsafe && f.safety == Safety::Unsafe))
-                        && !applied.contains(&(f.rule.clone(), f.at.clone(), f.message.clone()))
+                        && !applied
+                            .iter()
+                            .any(|(r, at, m)| *r == f.rule && *at == f.at && *m == f.message)
                 })
                 .collect();
             if applicable.is_empty() {
@@ -1152,7 +1152,7 @@ impl Engine {
             if unused.is_empty() {
                 continue;
             }
-            let mut finding = self.finding(
+            let mut finding = Finding::new(
                 rule,
                 &Path::default(),
                 rule.summary.replace("{ids}", &unused.join(", ")),

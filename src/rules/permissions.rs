@@ -116,9 +116,10 @@ impl Needs {
         out
     }
 
-    /// Records that `creator` creates `events` with the job's token.
-    pub fn add_events(&mut self, events: &[String], creator: &str) {
-        for event in events {
+    /// Records that `creator` creates `events` with the job's token; a creator that makes only
+    /// draft releases (`draft`) creates no `release` event: a draft starts nothing.
+    pub fn add_events(&mut self, events: &[String], creator: &str, draft: bool) {
+        for event in events.iter().filter(|e| !(draft && *e == "release")) {
             self.events
                 .entry(event.clone())
                 .or_default()
@@ -871,18 +872,15 @@ impl<'a> Context<'a> {
                 }
             }
             if uses_job_token {
-                // A draft release starts nothing.
                 let draft = step
                     .with
                     .iter()
                     .any(|(k, v)| k == "draft" && v.trim() == "true");
-                let events: Vec<String> = facts
-                    .creates_events
-                    .iter()
-                    .filter(|e| !(draft && *e == "release"))
-                    .cloned()
-                    .collect();
-                needs.add_events(&events, &format!("step `{}` ({name})", short(label)));
+                needs.add_events(
+                    &facts.creates_events,
+                    &format!("step `{}` ({name})", short(label)),
+                    draft,
+                );
             }
             return;
         }
@@ -997,7 +995,11 @@ impl<'a> Context<'a> {
             }
         }
         if default_token {
-            needs.add_events(&facts.creates_events, &format!("{outer} runs `{uses}`"));
+            needs.add_events(
+                &facts.creates_events,
+                &format!("{outer} runs `{uses}`"),
+                false,
+            );
         }
         if uses.eq_ignore_ascii_case("actions/checkout") {
             // Its credentials may be persisted for the job's later git commands.
@@ -1244,15 +1246,12 @@ impl<'a> Context<'a> {
                 for (scope, level) in &cmd.permissions {
                     needs.add(scope, *level, format!("{label}: {}", cmd.reason));
                 }
-                // A draft release starts nothing.
                 let draft = line.contains("--draft") && !line.contains("--draft=false");
-                let events: Vec<String> = cmd
-                    .creates_events
-                    .iter()
-                    .filter(|e| !(draft && *e == "release"))
-                    .cloned()
-                    .collect();
-                needs.add_events(&events, &format!("step `{label}` (`{}`)", clip(line)));
+                needs.add_events(
+                    &cmd.creates_events,
+                    &format!("step `{label}` (`{}`)", clip(line)),
+                    draft,
+                );
             }
         }
         if let Some(line) = unreadable {
@@ -1545,6 +1544,7 @@ impl<'a> Context<'a> {
                     needs.add_events(
                         &["repository_dispatch".to_string()],
                         &format!("step `{label}` ({method} {})", clip(&rest)),
+                        false,
                     );
                 }
             }

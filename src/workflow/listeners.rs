@@ -9,7 +9,7 @@ use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 use regex::Regex;
 use yaml_rust2::Yaml;
 
-use crate::workflow::model::scalar;
+use crate::workflow::model::{get, scalar};
 
 /// One event a workflow starts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,16 +32,6 @@ static BOT_SKIPPED: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("valid regex")
 });
-
-fn get<'y>(y: &'y Yaml, key: &str) -> Option<&'y Yaml> {
-    match y {
-        Yaml::Hash(h) => h
-            .iter()
-            .find(|(k, _)| scalar(k).as_deref() == Some(key))
-            .map(|(_, v)| v),
-        _ => None,
-    }
-}
 
 fn strings(y: Option<&Yaml>) -> Option<Vec<String>> {
     match y? {
@@ -148,21 +138,20 @@ pub fn of_text(file: &str, text: &str) -> Vec<Listener> {
     }
 }
 
-type Cache = Mutex<HashMap<PathBuf, Arc<OnceLock<ByEvent>>>>;
+type Cache = Mutex<HashMap<PathBuf, Arc<OnceLock<Arc<ByEvent>>>>>;
 
 static CACHE: LazyLock<Cache> = LazyLock::new(Cache::default);
 
 /// Every listener of the repository at `root` (its `.github/workflows/*.yml|yaml`) by event,
 /// read once per run: other threads asking meanwhile wait for the same read.
-pub fn of_repo(root: &Path) -> Arc<OnceLock<ByEvent>> {
+pub fn of_repo(root: &Path) -> Arc<ByEvent> {
     let cell = CACHE
         .lock()
         .expect("not poisoned")
         .entry(root.to_path_buf())
         .or_default()
         .clone();
-    cell.get_or_init(|| read(root));
-    cell
+    cell.get_or_init(|| Arc::new(read(root))).clone()
 }
 
 fn read(root: &Path) -> ByEvent {

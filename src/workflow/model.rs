@@ -15,11 +15,16 @@ pub fn scalar(y: &Yaml) -> Option<String> {
     }
 }
 
-fn get<'y>(y: &'y Yaml, key: &str) -> Option<&'y Yaml> {
+/// The value of the mapping entry whose key reads `key` (a string key, or a number or boolean
+/// written that way); `None` for anything but a mapping.
+pub fn get<'y>(y: &'y Yaml, key: &str) -> Option<&'y Yaml> {
     match y {
         Yaml::Hash(h) => h
             .iter()
-            .find(|(k, _)| matches!(k, Yaml::String(s) if s == key))
+            .find(|(k, _)| match k {
+                Yaml::String(s) => s == key,
+                other => scalar(other).as_deref() == Some(key),
+            })
             .map(|(_, v)| v),
         _ => None,
     }

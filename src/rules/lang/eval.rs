@@ -13,7 +13,7 @@ use super::{
     ValueKind, WorkflowRule,
 };
 use crate::cst::Path;
-use crate::workflow::model::scalar;
+use crate::workflow::model::{get, scalar};
 
 /// Variables: captured names and their values; a later entry of a name wins. Matching pushes
 /// entries and, when a rule object fails, truncates back to where it began: nothing is copied.
@@ -47,12 +47,12 @@ impl Vars {
     }
 
     /// A point to [`Vars::rollback`] to.
-    fn mark(&self) -> usize {
+    pub fn mark(&self) -> usize {
         self.0.len()
     }
 
     /// Forgets what was set since `mark`.
-    fn rollback(&mut self, mark: usize) {
+    pub fn rollback(&mut self, mark: usize) {
         self.0.truncate(mark);
     }
 }
@@ -110,19 +110,6 @@ pub struct StepNode<'a> {
     pub steps: &'a [Yaml],
     /// Its index.
     pub index: usize,
-}
-
-fn get<'y>(y: &'y Yaml, key: &str) -> Option<&'y Yaml> {
-    match y {
-        Yaml::Hash(h) => h
-            .iter()
-            .find(|(k, _)| match k {
-                Yaml::String(s) => s == key,
-                other => scalar(other).as_deref() == Some(key),
-            })
-            .map(|(_, v)| v),
-        _ => None,
-    }
 }
 
 /// Follows a relative path written in a rule (`with.token`, `environment.name`).

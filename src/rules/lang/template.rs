@@ -249,10 +249,7 @@ pub fn lookup<'y>(root: &'y yaml_rust2::Yaml, path: &Path) -> Option<&'y yaml_ru
     path.segments
         .iter()
         .try_fold(root, |node, segment| match (node, segment) {
-            (Yaml::Hash(h), Segment::Key(k)) => h
-                .iter()
-                .find(|(key, _)| crate::workflow::model::scalar(key).as_deref() == Some(k))
-                .map(|(_, v)| v),
+            (_, Segment::Key(k)) => crate::workflow::model::get(node, k),
             (Yaml::Array(a), Segment::Index(i)) => a.get(*i),
             _ => None,
         })
