@@ -180,6 +180,7 @@ fn load_engine_with(loaded: &Loaded, dir: Option<&Path>) -> Result<Engine, u8> {
     let mut engine = Engine::load_folders(&all).map_err(input_error)?;
     loaded.check_rules(&engine.rules).map_err(input_error)?;
     loaded.select(&mut engine.rules);
+    engine.app_token = loaded.config.app_token.clone();
     Ok(engine)
 }
 

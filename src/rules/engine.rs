@@ -67,6 +67,8 @@ pub struct Engine {
     pub rules: Vec<Rule>,
     /// The knowledge base.
     pub kb: Knowledge,
+    /// The names the App-token swap writes (from the configuration).
+    pub app_token: crate::config::AppToken,
 }
 
 const TOP_AFTER: &[&str] = &["name", "run-name", "on", "concurrency", "env", "defaults"];
@@ -147,11 +149,18 @@ fn narrow_in_place(
         .filter_map(crate::workflow::model::scalar)
         .collect();
     if !scopes.keys().any(|s| written.contains(s)) && scopes.is_empty() {
-        return vec![Op::Set {
-            path: at.clone(),
-            value: Value::Object(Default::default()),
-            place: Place::default(),
-        }];
+        // The comment of the block's last scope would stay beside `{}`: it is replaced.
+        return vec![
+            Op::Set {
+                path: at.clone(),
+                value: Value::Object(Default::default()),
+                place: Place::default(),
+            },
+            Op::Comment {
+                path: at.clone(),
+                text: "no step needs the job's token".into(),
+            },
+        ];
     }
     let old = granted(&yaml_rust2::Yaml::Hash(block.clone()));
     let mut ops = Vec::new();
@@ -224,7 +233,11 @@ impl Engine {
                 }
             }
         }
-        Ok(Engine { rules, kb })
+        Ok(Engine {
+            rules,
+            kb,
+            app_token: crate::config::AppToken::default(),
+        })
     }
 
     /// Runs every rule (or those in `only`) over `doc`; findings carry line and column.
@@ -287,7 +300,13 @@ impl Engine {
         let mut all = Vec::new();
         for (index, root) in docs.iter().enumerate() {
             let ctx = Context::new(&self.kb, repo, text);
-            let mut findings = self.analyse(&ctx, name, root, doc.map(|d| (d, index)), only);
+            let mut findings = self.analyse(
+                &ctx,
+                (name, text, index),
+                root,
+                doc.map(|d| (d, index)),
+                only,
+            );
             for f in &mut findings {
                 f.at.document = index;
                 for op in &mut f.ops {
@@ -304,7 +323,7 @@ impl Engine {
     fn analyse(
         &self,
         ctx: &Context,
-        name: &str,
+        (name, text, index): (&str, &str, usize),
         root: &yaml_rust2::Yaml,
         doc: Option<(&Document, usize)>,
         only: &[String],
@@ -392,11 +411,18 @@ impl Engine {
                         }
                         if j.starts_no_runs {
                             findings.extend(crate::rules::downstream::findings(
-                                rule,
-                                ctx.repo,
-                                name,
-                                &wf,
-                                needs(),
+                                &crate::rules::downstream::Analysed {
+                                    rule,
+                                    ctx,
+                                    names: &self.app_token,
+                                    name,
+                                    text,
+                                    index,
+                                    root,
+                                    wf: &wf,
+                                    needs: needs(),
+                                    doc: doc.map(|(d, _)| d),
+                                },
                                 &keep,
                             ));
                         }

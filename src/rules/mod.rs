@@ -1,5 +1,6 @@
 //! Rules: loading rule files and the knowledge base, running analyses, producing fixes.
 
+pub mod app_token;
 pub mod downstream;
 pub mod engine;
 pub mod knowledge;

@@ -48,6 +48,22 @@ pub struct Needs {
     /// Needs that another scope meets as well (an issue comment: issues or pull-requests write):
     /// the scope recorded in `scopes`, the others, the level and the reason.
     pub either: Vec<(String, Vec<String>, Level, String)>,
+    /// What each of the job's own steps does with the token, in order (empty for a job that
+    /// calls a reusable workflow).
+    pub steps: Vec<StepUse>,
+    /// A git command authenticated with the credentials a checkout persisted.
+    pub git_through_checkout: bool,
+}
+
+/// What one step of a job does with the job's token.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StepUse {
+    /// The scopes the step needs.
+    pub scopes: BTreeMap<String, Level>,
+    /// The step's event creators, as they appear in [`Needs::events`].
+    pub creators: BTreeSet<String>,
+    /// One of its git commands authenticates with credentials a checkout persisted.
+    pub git_through_checkout: bool,
 }
 
 impl Needs {
@@ -138,9 +154,14 @@ impl Needs {
         for (event, creators) in other.events {
             self.events.entry(event).or_default().extend(creators);
         }
-        self.notes.extend(other.notes);
+        for note in other.notes {
+            if !self.notes.contains(&note) {
+                self.notes.push(note);
+            }
+        }
         self.decisions.extend(other.decisions);
         self.either.extend(other.either);
+        self.git_through_checkout |= other.git_through_checkout;
     }
 
     /// Records how the step `label` was judged.
@@ -541,6 +562,42 @@ impl<'a> Context<'a> {
             .major(uses, self.pins.borrow().get(uses).map(String::as_str))
     }
 
+    /// Where the action `uses` takes the job's token when a step gives it none: its token input
+    /// (or environment variable) defaulting to `github.token`, from the knowledge base, or the
+    /// inputs of a local composite action that default to it. As `(with|env, name)`.
+    pub fn defaulted_token_inputs(&self, uses: &str) -> Vec<(&'static str, String)> {
+        if let Some(local) = uses.strip_prefix("./") {
+            let Some(root) = self.read_local(local).as_deref().and_then(first_document) else {
+                return Vec::new();
+            };
+            let Yaml::Hash(inputs) = &root["inputs"] else {
+                return Vec::new();
+            };
+            return inputs
+                .iter()
+                .filter(|(_, v)| {
+                    crate::workflow::model::scalar(&v["default"])
+                        .is_some_and(|d| is_github_token(&d))
+                })
+                .filter_map(|(k, _)| crate::workflow::model::scalar(k))
+                .map(|k| ("with", k))
+                .collect();
+        }
+        let Some(token) = self
+            .kb
+            .action(uses, self.major(uses))
+            .and_then(|f| f.token.as_ref())
+            .filter(|t| t.default == "github.token")
+        else {
+            return Vec::new();
+        };
+        match (&token.input, &token.env) {
+            (Some(input), _) => vec![("with", input.clone())],
+            (None, Some(env)) => vec![("env", env.clone())],
+            (None, None) => Vec::new(),
+        }
+    }
+
     /// Analyses one job of `wf`.
     pub fn job(&self, wf: &Workflow, job: &Job) -> Needs {
         let mut needs = Needs::default();
@@ -558,7 +615,20 @@ impl<'a> Context<'a> {
             ..JobState::default()
         };
         for step in &job.steps {
-            self.step(&[&wf.env, &job.env], step, &mut state, &mut needs, 0);
+            // Each step is analysed on its own, then added: the fixes need to know which step
+            // needs what.
+            let mut own = Needs::default();
+            self.step(&[&wf.env, &job.env], step, &mut state, &mut own, 0);
+            needs.steps.push(StepUse {
+                scopes: own
+                    .scopes
+                    .iter()
+                    .map(|(s, g)| (s.clone(), g.level))
+                    .collect(),
+                creators: own.events.values().flatten().cloned().collect(),
+                git_through_checkout: own.git_through_checkout,
+            });
+            needs.merge(own);
         }
         needs
     }
@@ -871,7 +941,13 @@ impl<'a> Context<'a> {
                     }
                 }
             }
-            if uses_job_token {
+            // An action without a token of its own pushes with the credentials a checkout
+            // persisted, when it creates events at all.
+            let via_checkout = facts.token.is_none()
+                && !facts.creates_events.is_empty()
+                && state.git_uses_token == Some(true);
+            needs.git_through_checkout |= via_checkout;
+            if uses_job_token || via_checkout {
                 let draft = step
                     .with
                     .iter()
@@ -1219,7 +1295,11 @@ impl<'a> Context<'a> {
                     continue;
                 }
                 let counts = match cmd.auth {
-                    Auth::Git => state.git_uses_token == Some(true) || refers_to_token(line),
+                    Auth::Git if state.git_uses_token == Some(true) && !refers_to_token(line) => {
+                        needs.git_through_checkout = true;
+                        true
+                    }
+                    Auth::Git => refers_to_token(line),
                     Auth::Gh => gh_token,
                     Auth::Header => refers_to_token(line),
                     Auth::Registry => state.ghcr_login,

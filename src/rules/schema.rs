@@ -53,7 +53,8 @@ pub struct PermissionsFix {
 }
 
 /// What a rule changes: edits written in the rule, or one of the named fixes built into ghfix
-/// (for the analyses: `permissions`, `add-scope`, `narrow`, `move-writes`, `respell`).
+/// (for the analyses: `permissions`, `add-scope`, `narrow`, `move-writes`, `respell`,
+/// `app-token`).
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Fix {
@@ -68,9 +69,22 @@ pub struct Fix {
     /// Respell an invalid scope name or level where one valid spelling is meant.
     #[serde(default)]
     pub respell: bool,
+    /// Mint a GitHub App token in the job and create its events with it (for `starts-no-runs`).
+    pub app_token: Option<AppTokenFix>,
     /// Edits at the matched node, in order, verified as one batch.
     #[serde(default)]
     pub edits: Vec<Edit>,
+}
+
+/// Parameters of the App-token swap.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct AppTokenFix {
+    /// The token-minting action, pinned to a full commit SHA
+    /// (`actions/create-github-app-token@<sha>`).
+    pub action: String,
+    /// The version the pin stands for, written as the comment beside it (`v3.1.1`).
+    pub version: String,
 }
 
 /// Parameters of the add-scope and narrow fixes.

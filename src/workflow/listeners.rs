@@ -22,6 +22,10 @@ pub struct Listener {
     pub types: Option<Vec<String>>,
     /// The filters it sets (`branches`, `tags-ignore`, `paths` ...).
     pub filters: Vec<String>,
+    /// The patterns of its `branches:` filter.
+    pub branches: Option<Vec<String>>,
+    /// The patterns of its `branches-ignore:` filter.
+    pub branches_ignore: Option<Vec<String>>,
     /// Every job of the workflow is skipped when the Actions bot caused the event.
     pub humans_only: bool,
 }
@@ -68,6 +72,8 @@ pub fn of_workflow(file: &str, root: &Yaml) -> Vec<Listener> {
             event,
             types: config.and_then(|c| strings(get(c, "types"))),
             filters,
+            branches: config.and_then(|c| strings(get(c, "branches"))),
+            branches_ignore: config.and_then(|c| strings(get(c, "branches-ignore"))),
             humans_only,
         }
     };
@@ -86,6 +92,33 @@ pub fn of_workflow(file: &str, root: &Yaml) -> Vec<Listener> {
             .into_iter()
             .collect(),
         None => Vec::new(),
+    }
+}
+
+impl Listener {
+    /// Whether a push to `branch` starts the workflow, as far as its filters tell: `None` when
+    /// filters other than `branches`/`branches-ignore` (paths, tags) decide too.
+    pub fn hears_branch(&self, branch: &str) -> Option<bool> {
+        if self
+            .filters
+            .iter()
+            .any(|f| f != "branches" && f != "branches-ignore")
+        {
+            return None;
+        }
+        let matches = |patterns: &[String]| {
+            patterns.iter().any(|p| {
+                globset::GlobBuilder::new(p)
+                    .literal_separator(true)
+                    .build()
+                    .is_ok_and(|g| g.compile_matcher().is_match(branch))
+            })
+        };
+        Some(match (&self.branches, &self.branches_ignore) {
+            (Some(b), _) => matches(b),
+            (None, Some(ignored)) => !matches(ignored),
+            (None, None) => true,
+        })
     }
 }
 
