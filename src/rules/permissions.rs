@@ -499,6 +499,14 @@ struct JobState {
     triggers: Option<Vec<String>>,
 }
 
+/// Whether a script line only prints text: `echo`/`printf` with no pipe, list, substitution or
+/// redirection into another command.
+fn prints_only(line: &str) -> bool {
+    let line = line.trim_start();
+    (line.starts_with("echo ") || line.starts_with("printf "))
+        && !["|", ";", "&", "$(", "`"].iter().any(|c| line.contains(c))
+}
+
 /// The first document of a YAML text, if it loads.
 fn first_document(text: &str) -> Option<Yaml> {
     crate::cst::load::load_text(text)
@@ -1327,6 +1335,11 @@ impl<'a> Context<'a> {
                     needs.add(scope, *level, format!("{label}: {}", cmd.reason));
                 }
                 let draft = line.contains("--draft") && !line.contains("--draft=false");
+                // A line that only prints the command (`echo "git push origin --tags"`) runs
+                // nothing; its permissions are still counted, never narrowed on that guess.
+                if prints_only(line) {
+                    continue;
+                }
                 needs.add_events(
                     &cmd.creates_events,
                     &format!("step `{label}` (`{}`)", clip(line)),
@@ -1881,6 +1894,14 @@ pub fn repo_root(file: &FsPath) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_printed_command_is_not_run() {
+        assert!(prints_only("echo \"  git push origin --tags\""));
+        assert!(!prints_only("echo done && git push"));
+        assert!(!prints_only("echo \"$(git push)\""));
+        assert!(!prints_only("git push # echo"));
+    }
 
     #[test]
     fn every_command_the_token_may_reach_is_judged() {

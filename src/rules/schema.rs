@@ -214,6 +214,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../rules/token-events-start-no-runs.yml"),
     ),
     (
+        "rules/replace-tibdex-github-app-token.yml",
+        include_str!("../../rules/replace-tibdex-github-app-token.yml"),
+    ),
+    (
         "rules/unused-ignore.yml",
         include_str!("../../rules/unused-ignore.yml"),
     ),

@@ -97,15 +97,8 @@ pub fn of_workflow(file: &str, root: &Yaml) -> Vec<Listener> {
 
 impl Listener {
     /// Whether a push to `branch` starts the workflow, as far as its filters tell: `None` when
-    /// filters other than `branches`/`branches-ignore` (paths, tags) decide too.
+    /// its branch filters let it through and others (paths, tags) decide too.
     pub fn hears_branch(&self, branch: &str) -> Option<bool> {
-        if self
-            .filters
-            .iter()
-            .any(|f| f != "branches" && f != "branches-ignore")
-        {
-            return None;
-        }
         let matches = |patterns: &[String]| {
             patterns.iter().any(|p| {
                 globset::GlobBuilder::new(p)
@@ -114,11 +107,21 @@ impl Listener {
                     .is_ok_and(|g| g.compile_matcher().is_match(branch))
             })
         };
-        Some(match (&self.branches, &self.branches_ignore) {
+        let by_branch = match (&self.branches, &self.branches_ignore) {
             (Some(b), _) => matches(b),
             (None, Some(ignored)) => !matches(ignored),
             (None, None) => true,
-        })
+        };
+        // Every filter must let the push through: the branch filters alone can shut it out.
+        let others = self
+            .filters
+            .iter()
+            .any(|f| f != "branches" && f != "branches-ignore");
+        match (by_branch, others) {
+            (false, _) => Some(false),
+            (true, true) => None,
+            (true, false) => Some(true),
+        }
     }
 }
 
@@ -270,5 +273,19 @@ mod tests {
         let l = of_workflow("ci.yml", &wf);
         assert_eq!(l.len(), 2);
         assert!(!l[0].humans_only && l[0].filters.is_empty());
+    }
+
+    #[test]
+    fn branch_filters_decide_whether_a_push_is_heard() {
+        let wf = load(
+            "on:\n  push:\n    branches: [main, 'release/*']\n    paths: ['src/**']\n  pull_request:\n    branches-ignore: ['changeset-release/**']\njobs:\n  a:\n    runs-on: x\n",
+        );
+        let l = of_workflow("ci.yml", &wf);
+        // Paths decide once the branch passes; a branch outside the filter is never heard.
+        assert_eq!(l[0].hears_branch("main"), None);
+        assert_eq!(l[0].hears_branch("changeset-release/main"), Some(false));
+        assert_eq!(l[0].hears_branch("release/a/b"), Some(false));
+        assert_eq!(l[1].hears_branch("changeset-release/main"), Some(false));
+        assert_eq!(l[1].hears_branch("fix"), Some(true));
     }
 }
