@@ -137,6 +137,57 @@ pub struct ApplyArgs {
     /// Also apply fixes marked unsafe.
     #[arg(long = "unsafe")]
     pub allow_unsafe: bool,
+    /// How the fixes are delivered: a commit on a branch, pushed, with a pull request.
+    #[command(flatten)]
+    pub publish: PublishArgs,
+}
+
+/// `apply --commit` and what follows it.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// Commit the fixed files on a new branch from HEAD instead of writing them: the working
+    /// copy, the index and the checked-out branch stay as they were.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub commit: bool,
+    /// The branch (default: the configuration's `branch-prefix` and the rules applied).
+    #[arg(long, value_name = "NAME", requires = "commit")]
+    pub branch: Option<String>,
+    /// The commit's title (default: names the rules applied).
+    #[arg(long, value_name = "MSG", requires = "commit")]
+    pub message: Option<String>,
+    /// Author and committer, `Name <email>` (default: the repository's git configuration).
+    #[arg(long, value_name = "NAME <EMAIL>", requires = "commit")]
+    pub author: Option<String>,
+    /// Regenerate the branch if it exists, as one commit on the current HEAD (refused when
+    /// someone else added commits to it).
+    #[arg(long, requires = "commit")]
+    pub update: bool,
+    /// Push the branch to REMOTE (a remote's name, a path or a URL; https remotes use GH_TOKEN
+    /// or GITHUB_TOKEN, ssh remotes the ssh agent).
+    #[arg(long, value_name = "REMOTE", requires = "commit")]
+    pub push: Option<String>,
+    /// Open the branch's pull request, or update the open one (GitHub REST API, --api-url;
+    /// token from GH_TOKEN or GITHUB_TOKEN).
+    #[arg(long, requires = "push")]
+    pub open_pr: bool,
+    /// The repository on GitHub (default: read from the remote's URL).
+    #[arg(long, value_name = "OWNER/REPO", requires = "open_pr")]
+    pub repo: Option<String>,
+    /// The pull request's base branch (default: the branch checked out).
+    #[arg(long, value_name = "BRANCH", requires = "open_pr")]
+    pub base: Option<String>,
+    /// Open the pull request as a draft.
+    #[arg(long, requires = "open_pr")]
+    pub draft: bool,
+    /// Labels for the pull request (repeatable).
+    #[arg(long = "label", value_name = "LABEL", requires = "open_pr")]
+    pub labels: Vec<String>,
+    /// Reviewers to request (repeatable).
+    #[arg(long = "reviewer", value_name = "USER", requires = "open_pr")]
+    pub reviewers: Vec<String>,
+    /// Write the pull request's body (markdown) to PATH, for `gh pr create --body-file`.
+    #[arg(long, value_name = "PATH", requires = "commit")]
+    pub pr_body_file: Option<PathBuf>,
 }
 
 /// Arguments of `ghfix rules`.

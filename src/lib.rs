@@ -8,6 +8,8 @@ pub mod commands;
 pub mod config;
 pub mod cst;
 pub mod files;
+pub mod git;
+pub mod github;
 pub mod report;
 pub mod rules;
 pub mod workflow;

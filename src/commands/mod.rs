@@ -2,6 +2,7 @@
 
 pub mod diagnose;
 pub mod edit;
+pub mod publish;
 pub mod run;
 
 /// Exit code: nothing left to fix.

@@ -36,6 +36,8 @@ pub struct FileResult {
     pub real: PathBuf,
     /// Whether the file calls a local action or reusable workflow (`uses: ./...`).
     pub calls_local: bool,
+    /// The findings whose fixes were applied (apply only).
+    pub applied: Vec<Finding>,
 }
 
 /// The files under the given paths (default: the current folder): workflows and local action
@@ -83,6 +85,7 @@ impl FileResult {
             fixed: None,
             real,
             calls_local: false,
+            applied: Vec::new(),
         }
     }
 }
@@ -126,6 +129,21 @@ fn process(
     };
     match engine.fix(&repo, &name, &doc, &args.rules, allow_unsafe) {
         Ok((fixed, remaining)) => {
+            if fixed.text() != doc.text() {
+                // What was fixed: the fixable findings of the file as it was that are gone.
+                result.applied = engine
+                    .check(&repo, &name, &doc, &args.rules)
+                    .into_iter()
+                    .filter(|f| {
+                        f.fixable()
+                            && (f.safety == Safety::Safe
+                                || (allow_unsafe && f.safety == Safety::Unsafe))
+                            && !remaining
+                                .iter()
+                                .any(|r| r.rule == f.rule && r.message == f.message)
+                    })
+                    .collect();
+            }
             result.findings = remaining;
             if fixed.text() != doc.text() {
                 result.diff = diff::unified(&display, doc.text(), fixed.text());
@@ -317,6 +335,29 @@ pub fn apply(args: &ApplyArgs, colour: bool) -> u8 {
         Ok(r) => r,
         Err(code) => return code,
     };
+    if args.publish.commit {
+        let root = run_root(&args.run.paths);
+        let prefix = match load_config(args.run.config.as_deref(), &root) {
+            Ok(loaded) => loaded.config.branch_prefix,
+            Err(code) => return code,
+        };
+        crate::print_masked!(
+            "{}",
+            findings::render(&results, args.run.format, colour, &engine.rules)
+        );
+        let published = crate::commands::publish::publish(
+            &args.publish,
+            &args.run.api_url,
+            &prefix,
+            &root,
+            &results,
+        );
+        return if published == EXIT_OK {
+            exit_code(&results)
+        } else {
+            published
+        };
+    }
     let mut changed = false;
     let mut write_failed = false;
     for r in &results {

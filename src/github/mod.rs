@@ -1,0 +1,241 @@
+//! The GitHub REST API for bot pull requests: open the pull request of a branch, or update the
+//! open one (found by its head branch, so no state is kept), then its labels and reviewers.
+//! Transient failures (5xx, secondary rate limits answered with 403 or 429 and `Retry-After` or
+//! `x-ratelimit-reset`) are retried with back-off; permanent ones carry GitHub's message.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+/// A client of one API root with one token.
+pub struct Client {
+    api: String,
+    token: String,
+    agent: ureq::Agent,
+    /// The longest wait between attempts (a rate limit that resets later fails instead).
+    max_wait: Duration,
+}
+
+/// What the pull request says and who sees it.
+pub struct PullRequest<'a> {
+    /// `owner/repo`.
+    pub repo: &'a str,
+    /// The head branch.
+    pub head: &'a str,
+    /// The base branch.
+    pub base: &'a str,
+    /// Title.
+    pub title: &'a str,
+    /// Markdown body.
+    pub body: &'a str,
+    /// Open as a draft.
+    pub draft: bool,
+    /// Labels to add.
+    pub labels: &'a [String],
+    /// Users to ask for review.
+    pub reviewers: &'a [String],
+}
+
+/// How many attempts a request gets.
+const ATTEMPTS: u32 = 5;
+
+impl Client {
+    /// A client of `api` (`https://api.github.com`, or `https://HOST/api/v3`) with `token`.
+    pub fn new(api: &str, token: String) -> Client {
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(30)))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Client {
+            api: api.trim_end_matches('/').to_string(),
+            token,
+            agent,
+            max_wait: Duration::from_secs(
+                std::env::var("GHFIX_MAX_RETRY_WAIT")
+                    .ok()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(120),
+            ),
+        }
+    }
+
+    /// One API call, retried while GitHub says to wait; the answer's JSON.
+    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, String> {
+        let url = format!("{}{path}", self.api);
+        let mut delay = Duration::from_secs(1);
+        for attempt in 1..=ATTEMPTS {
+            let request = ureq::http::Request::builder()
+                .method(method)
+                .uri(&url)
+                .header("Accept", "application/vnd.github+json")
+                .header("User-Agent", concat!("ghfix/", env!("CARGO_PKG_VERSION")))
+                .header("X-GitHub-Api-Version", "2022-11-28")
+                .header("Authorization", format!("Bearer {}", self.token));
+            let sent = match body {
+                Some(b) => self.agent.run(
+                    request
+                        .header("Content-Type", "application/json")
+                        .body(b.to_string())
+                        .map_err(|e| e.to_string())?,
+                ),
+                None => self.agent.run(request.body(()).map_err(|e| e.to_string())?),
+            };
+            let mut response = match sent {
+                Ok(r) => r,
+                Err(e) if attempt < ATTEMPTS => {
+                    let _ = e;
+                    std::thread::sleep(delay);
+                    delay *= 2;
+                    continue;
+                }
+                Err(e) => return Err(format!("{method} {url}: {e}")),
+            };
+            let status = response.status().as_u16();
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            let retry_after = header("retry-after").and_then(|s| s.trim().parse::<u64>().ok());
+            let remaining = header("x-ratelimit-remaining");
+            let reset = header("x-ratelimit-reset").and_then(|s| s.trim().parse::<u64>().ok());
+            let text = response
+                .body_mut()
+                .with_config()
+                .limit(8 << 20)
+                .read_to_string()
+                .unwrap_or_default();
+            let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            if (200..300).contains(&status) {
+                return Ok(value);
+            }
+            let message = value["message"].as_str().unwrap_or_default().to_string();
+            let limited = status == 429
+                || (status == 403
+                    && (retry_after.is_some()
+                        || remaining.as_deref() == Some("0")
+                        || message.to_lowercase().contains("rate limit")));
+            let wait = if limited {
+                let until_reset = reset.map(|r| {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs());
+                    Duration::from_secs(r.saturating_sub(now))
+                });
+                Some(
+                    retry_after
+                        .map(Duration::from_secs)
+                        .or(until_reset)
+                        .unwrap_or(delay),
+                )
+            } else if status >= 500 {
+                Some(delay)
+            } else {
+                None
+            };
+            match wait {
+                Some(w) if attempt < ATTEMPTS && w <= self.max_wait => {
+                    std::thread::sleep(w);
+                    delay *= 2;
+                }
+                _ => {
+                    return Err(format!("{method} {path}: HTTP {status} {message}")
+                        .trim()
+                        .to_string())
+                }
+            }
+        }
+        Err(format!(
+            "{method} {path}: gave up after {ATTEMPTS} attempts"
+        ))
+    }
+
+    /// Opens the pull request of `pr.head`, or updates the open one; returns its URL and
+    /// whether it was opened now.
+    pub fn open_or_update(&self, pr: &PullRequest) -> Result<(String, bool), String> {
+        let owner = pr.repo.split('/').next().unwrap_or_default();
+        let list = self.call(
+            "GET",
+            &format!(
+                "/repos/{}/pulls?state=open&head={owner}:{}",
+                pr.repo,
+                encode(pr.head)
+            ),
+            None,
+        )?;
+        let open = list.as_array().and_then(|a| a.first()).cloned();
+        let (pull, opened) = match open {
+            Some(existing) => {
+                let number = existing["number"]
+                    .as_u64()
+                    .ok_or("a pull request without a number")?;
+                let updated = self.call(
+                    "PATCH",
+                    &format!("/repos/{}/pulls/{number}", pr.repo),
+                    Some(&json!({ "title": pr.title, "body": pr.body })),
+                )?;
+                (updated, false)
+            }
+            None => {
+                let created = self.call(
+                    "POST",
+                    &format!("/repos/{}/pulls", pr.repo),
+                    Some(&json!({
+                        "title": pr.title,
+                        "head": pr.head,
+                        "base": pr.base,
+                        "body": pr.body,
+                        "draft": pr.draft,
+                        "maintainer_can_modify": true,
+                    })),
+                )?;
+                (created, true)
+            }
+        };
+        let number = pull["number"]
+            .as_u64()
+            .ok_or("GitHub returned no pull request number")?;
+        if !pr.labels.is_empty() {
+            self.call(
+                "POST",
+                &format!("/repos/{}/issues/{number}/labels", pr.repo),
+                Some(&json!({ "labels": pr.labels })),
+            )?;
+        }
+        if !pr.reviewers.is_empty() {
+            self.call(
+                "POST",
+                &format!("/repos/{}/pulls/{number}/requested_reviewers", pr.repo),
+                Some(&json!({ "reviewers": pr.reviewers })),
+            )?;
+        }
+        let url = pull["html_url"].as_str().unwrap_or_default().to_string();
+        Ok((url, opened))
+    }
+}
+
+/// A branch name as a query value.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn branch_names_are_encoded_for_the_query() {
+        assert_eq!(encode("ghfix/least-privilege"), "ghfix/least-privilege");
+        assert_eq!(encode("a b#c"), "a%20b%23c");
+    }
+}
