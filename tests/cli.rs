@@ -627,3 +627,18 @@ fn an_ignore_comment_that_suppresses_nothing_is_reported_by_check() {
         "{out}"
     );
 }
+
+/// The example workflow that runs ghfix, and ghfix's own action, pass ghfix's check.
+#[test]
+fn the_distributed_action_and_its_example_workflow_pass_ghfix_itself() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
+    let dir = repo(&[
+        (".github/workflows/ghfix.yml", &read("examples/workflows/ghfix.yml")),
+        (".github/actions/ghfix/action.yml", &read("action.yml")),
+    ]);
+    let (code, out, err) = ghfix(&["check"], dir.path());
+    assert_eq!(code, 0, "{out}{err}");
+    let hooks = read(".pre-commit-hooks.yaml");
+    assert!(hooks.contains("id: ghfix") && hooks.contains(r"^\.github/(workflows|actions)/"));
+}
