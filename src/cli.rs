@@ -142,6 +142,15 @@ pub struct ApplyArgs {
     pub publish: PublishArgs,
 }
 
+/// Where `apply --commit` makes its commit on GitHub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CommitVia {
+    /// A local commit, pushed with `--push`.
+    Git,
+    /// The same commit made through GitHub's API (verified when made with an App token).
+    Api,
+}
+
 /// `apply --commit` and what follows it.
 #[derive(Debug, Args)]
 pub struct PublishArgs {
@@ -166,12 +175,16 @@ pub struct PublishArgs {
     /// or GITHUB_TOKEN, ssh remotes the ssh agent).
     #[arg(long, value_name = "REMOTE", requires = "commit")]
     pub push: Option<String>,
+    /// Create the commit on GitHub through its API instead of pushing (a commit made with an
+    /// App's token shows as verified); needs HEAD on GitHub, and a token.
+    #[arg(long, value_enum, default_value_t = CommitVia::Git, requires = "commit")]
+    pub commit_via: CommitVia,
     /// Open the branch's pull request, or update the open one (GitHub REST API, --api-url;
-    /// token from GH_TOKEN or GITHUB_TOKEN).
-    #[arg(long, requires = "push")]
+    /// token from GH_TOKEN or GITHUB_TOKEN); needs --push or --commit-via api.
+    #[arg(long, requires = "commit")]
     pub open_pr: bool,
-    /// The repository on GitHub (default: read from the remote's URL).
-    #[arg(long, value_name = "OWNER/REPO", requires = "open_pr")]
+    /// The repository on GitHub (default: read from the `origin` remote's URL).
+    #[arg(long, value_name = "OWNER/REPO", requires = "commit")]
     pub repo: Option<String>,
     /// The pull request's base branch (default: the branch checked out).
     #[arg(long, value_name = "BRANCH", requires = "open_pr")]

@@ -634,7 +634,10 @@ fn the_distributed_action_and_its_example_workflow_pass_ghfix_itself() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
     let dir = repo(&[
-        (".github/workflows/ghfix.yml", &read("examples/workflows/ghfix.yml")),
+        (
+            ".github/workflows/ghfix.yml",
+            &read("examples/workflows/ghfix.yml"),
+        ),
         (".github/actions/ghfix/action.yml", &read("action.yml")),
     ]);
     let (code, out, err) = ghfix(&["check"], dir.path());

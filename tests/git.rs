@@ -492,3 +492,93 @@ fn the_pull_request_body_lists_the_app_setup_before_merging() {
         insta::assert_snapshot!("pull-request-body-app-token", body.replace(version, "VERSION"));
     });
 }
+
+/// `--commit-via api`: the same commit made through the Git database API (tree on the base
+/// commit's tree, one parent, the branch ref created), then the pull request.
+#[test]
+fn the_commit_can_be_made_through_the_api() {
+    let (dir, repo) = repo(&[(".github/workflows/ci.yml", WORKFLOW)]);
+    let head = repo
+        .head()
+        .unwrap()
+        .peel_to_commit()
+        .unwrap()
+        .id()
+        .to_string();
+    let created =
+        r#"{"number": 3, "html_url": "https://github.com/acme/widgets/pull/3"}"#.to_string();
+    let (api, seen) = fake_api(vec![
+        (
+            "GET",
+            "/repos/acme/widgets/git/ref/heads/",
+            404,
+            "",
+            r#"{"message": "Not Found"}"#.into(),
+        ),
+        (
+            "GET",
+            "/repos/acme/widgets/git/commits/",
+            200,
+            "",
+            r#"{"sha": "base", "tree": {"sha": "tree0"}}"#.into(),
+        ),
+        (
+            "POST",
+            "/repos/acme/widgets/git/trees",
+            201,
+            "",
+            r#"{"sha": "tree1"}"#.into(),
+        ),
+        (
+            "POST",
+            "/repos/acme/widgets/git/commits",
+            201,
+            "",
+            r#"{"sha": "0123456789abcdef0123456789abcdef01234567"}"#.into(),
+        ),
+        ("POST", "/repos/acme/widgets/git/refs", 201, "", "{}".into()),
+        ("GET", "/repos/acme/widgets/pulls", 200, "", "[]".into()),
+        ("POST", "/repos/acme/widgets/pulls", 201, "", created),
+    ]);
+    let args = [
+        "apply",
+        "--commit",
+        "--commit-via",
+        "api",
+        "--open-pr",
+        "--repo",
+        "acme/widgets",
+        "--api-url",
+        &api,
+    ];
+    let (code, out, err) = ghfix(&args, dir.path(), &[("GITHUB_TOKEN", "app-token")]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("committed 0123456789ab on acme/widgets branch `ghfix/least-privilege-permissions` through the API"), "{err}");
+    assert_eq!(out.trim(), "https://github.com/acme/widgets/pull/3");
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen[1].path,
+        format!("/repos/acme/widgets/git/commits/{head}")
+    );
+    let tree: serde_json::Value = serde_json::from_str(&seen[2].body).unwrap();
+    assert_eq!(tree["base_tree"], "tree0");
+    assert_eq!(tree["tree"][0]["path"], ".github/workflows/ci.yml");
+    assert_eq!(tree["tree"][0]["mode"], "100644");
+    assert!(tree["tree"][0]["content"]
+        .as_str()
+        .unwrap()
+        .contains("permissions:\n  contents: read"));
+    let commit: serde_json::Value = serde_json::from_str(&seen[3].body).unwrap();
+    assert_eq!(commit["tree"], "tree1");
+    assert_eq!(commit["parents"][0], head.as_str());
+    assert!(commit["message"]
+        .as_str()
+        .unwrap()
+        .contains("Generated-by: ghfix"));
+    let reference: serde_json::Value = serde_json::from_str(&seen[4].body).unwrap();
+    assert_eq!(
+        reference["ref"],
+        "refs/heads/ghfix/least-privilege-permissions"
+    );
+    assert_eq!(reference["sha"], "0123456789abcdef0123456789abcdef01234567");
+}

@@ -5,11 +5,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::cli::PublishArgs;
+use crate::cli::{CommitVia, PublishArgs};
 use crate::commands::run::FileResult;
 use crate::commands::{input_error, EXIT_OK};
-use crate::git::{self, Change, Outcome, Request};
-use crate::github::{Client, PullRequest};
+use crate::git::{self, Change, Request};
+use crate::github::{Client, File, PullRequest};
 
 /// A path as the report shows it, without a leading `./`.
 fn shown(path: &str) -> &str {
@@ -147,85 +147,97 @@ pub fn publish(
         author: args.author.as_deref(),
         update: args.update,
     };
-    let root = match git::commit(start, &changes, &request) {
-        Ok(Outcome {
-            commit: Some(commit),
-            root,
-        }) => {
-            crate::eprintln_masked!(
-                "ghfix: committed {} on branch `{branch}` ({} file(s))",
-                git::short(&commit),
-                changes.len()
-            );
-            root
-        }
-        // Pushing and the pull request still follow: a run that stopped after its commit
-        // finishes them.
-        Ok(Outcome { commit: None, root }) => {
-            crate::eprintln_masked!("ghfix: branch `{branch}` already holds these fixes");
-            root
-        }
+    let outcome = match git::commit(start, &changes, &request) {
+        Ok(o) => o,
         Err(e) => return input_error(e),
     };
+    match &outcome.commit {
+        Some(commit) => crate::eprintln_masked!(
+            "ghfix: committed {} on branch `{branch}` ({} file(s))",
+            git::short(commit),
+            changes.len()
+        ),
+        // Pushing and the pull request still follow: a run that stopped after its commit
+        // finishes them.
+        None => crate::eprintln_masked!("ghfix: branch `{branch}` already holds these fixes"),
+    }
     let body = pr_body(results);
     if let Some(path) = &args.pr_body_file {
         if let Err(e) = std::fs::write(path, &body) {
             return input_error(format!("{}: {e}", path.display()));
         }
     }
-    let Some(remote) = &args.push else {
-        return EXIT_OK;
+    let github = || -> Result<(Client, String), String> {
+        let token = ["GH_TOKEN", "GITHUB_TOKEN"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|t| !t.is_empty()))
+            .ok_or("a token in GH_TOKEN or GITHUB_TOKEN is needed")?;
+        let repo = args
+            .repo
+            .clone()
+            .or_else(|| crate::rules::permissions::github_slug(&outcome.root))
+            .ok_or("cannot tell the repository on GitHub; pass --repo OWNER/REPO")?;
+        Ok((Client::new(api, token), repo))
     };
-    if let Err(e) = git::push(&root, remote, &branch, args.update) {
-        return input_error(e);
+    if args.commit_via == CommitVia::Api {
+        let (client, repo) = match github() {
+            Ok(c) => c,
+            Err(e) => return input_error(format!("--commit-via api: {e}")),
+        };
+        let files: Vec<File> = outcome
+            .files
+            .iter()
+            .zip(&changes)
+            .map(|((path, executable), change)| File {
+                path,
+                text: change.text,
+                executable: *executable,
+            })
+            .collect();
+        match client.commit(
+            &repo,
+            &outcome.parent,
+            &files,
+            &message,
+            &branch,
+            args.update,
+        ) {
+            Ok(sha) => crate::eprintln_masked!(
+                "ghfix: committed {} on {repo} branch `{branch}` through the API",
+                git::short(&sha)
+            ),
+            Err(e) => return input_error(format!("--commit-via api: {e}")),
+        }
+    } else if let Some(remote) = &args.push {
+        if let Err(e) = git::push(&outcome.root, remote, &branch, args.update) {
+            return input_error(e);
+        }
+        crate::eprintln_masked!("ghfix: pushed `{branch}` to {remote}");
+    } else if args.open_pr {
+        return input_error("--open-pr needs --push REMOTE or --commit-via api");
     }
-    crate::eprintln_masked!("ghfix: pushed `{branch}` to {remote}");
     if !args.open_pr {
         return EXIT_OK;
     }
-    open_pr(args, api, &root, &branch, &message, &body)
-}
-
-/// Opens or updates the pull request of `branch`.
-fn open_pr(
-    args: &PublishArgs,
-    api: &str,
-    root: &Path,
-    branch: &str,
-    message: &str,
-    body: &str,
-) -> u8 {
-    let Some(token) = ["GH_TOKEN", "GITHUB_TOKEN"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|t| !t.is_empty()))
-    else {
-        return input_error("--open-pr needs a token in GH_TOKEN or GITHUB_TOKEN");
+    let (client, repo) = match github() {
+        Ok(c) => c,
+        Err(e) => return input_error(format!("--open-pr: {e}")),
     };
-    let Some(repo) = args
-        .repo
-        .clone()
-        .or_else(|| crate::rules::permissions::github_slug(root))
-    else {
-        return input_error(
-            "--open-pr: cannot tell the repository on GitHub; pass --repo OWNER/REPO",
-        );
-    };
-    let base = match args.base.clone().or_else(|| current_branch(root)) {
+    let base = match args.base.clone().or_else(|| current_branch(&outcome.root)) {
         Some(b) => b,
         None => return input_error("--open-pr: HEAD is detached; pass --base BRANCH"),
     };
-    let title = message.lines().next().unwrap_or_default();
     let pr = PullRequest {
         repo: &repo,
-        head: branch,
+        head: &branch,
         base: &base,
-        title,
-        body,
+        title: message.lines().next().unwrap_or_default(),
+        body: &body,
         draft: args.draft,
         labels: &args.labels,
         reviewers: &args.reviewers,
     };
-    match Client::new(api, token).open_or_update(&pr) {
+    match client.open_or_update(&pr) {
         Ok((url, opened)) => {
             let verb = if opened { "opened" } else { "updated" };
             crate::println_masked!("{url}");

@@ -40,6 +40,10 @@ pub struct Outcome {
     pub commit: Option<String>,
     /// The repository's root.
     pub root: PathBuf,
+    /// The commit the branch is built on (HEAD).
+    pub parent: String,
+    /// Each changed file's path in the repository and whether it is executable, in order.
+    pub files: Vec<(String, bool)>,
 }
 
 /// Commits `changes` to `request.branch`, one commit on HEAD. Errors are one line each.
@@ -62,6 +66,7 @@ pub fn commit(start: &Path, changes: &[Change], request: &Request) -> Result<Out
         .map_err(|e| format!("HEAD has no commit to build on: {}", e.message()))?;
     let base_tree = head.tree().map_err(|e| e.message().to_string())?;
     let mut update = git2::build::TreeUpdateBuilder::new();
+    let mut files = Vec::new();
     for change in changes {
         let real = change
             .path
@@ -101,7 +106,9 @@ pub fn commit(start: &Path, changes: &[Change], request: &Request) -> Result<Out
         let name = relative
             .to_str()
             .ok_or_else(|| format!("{}: not a UTF-8 path", relative.display()))?;
-        update.upsert(name.replace('\\', "/"), blob, mode);
+        let name = name.replace('\\', "/");
+        files.push((name.clone(), mode == FileMode::BlobExecutable));
+        update.upsert(name, blob, mode);
     }
     let tree_id = update
         .create_updated(&repo, &base_tree)
@@ -128,7 +135,12 @@ pub fn commit(start: &Path, changes: &[Change], request: &Request) -> Result<Out
             ));
         }
         if tip.tree_id() == tree_id && tip.parent_id(0).ok() == Some(head.id()) {
-            return Ok(Outcome { commit: None, root });
+            return Ok(Outcome {
+                commit: None,
+                root,
+                parent: head.id().to_string(),
+                files,
+            });
         }
     }
     let signature = signature(&repo, request.author)?;
@@ -152,6 +164,8 @@ pub fn commit(start: &Path, changes: &[Change], request: &Request) -> Result<Out
     Ok(Outcome {
         commit: Some(id.to_string()),
         root,
+        parent: head.id().to_string(),
+        files,
     })
 }
 

@@ -217,6 +217,103 @@ impl Client {
     }
 }
 
+/// One file of a commit made through the API.
+pub struct File<'a> {
+    /// Path in the repository (`/`-separated).
+    pub path: &'a str,
+    /// Its new text.
+    pub text: &'a str,
+    /// Whether it is executable.
+    pub executable: bool,
+}
+
+impl Client {
+    /// Creates one commit on `parent` (a commit GitHub has) with `files` changed, through the
+    /// Git database API, and points `branch` at it: a commit made with an App's token this way
+    /// shows as verified. An existing branch is moved only with `update`, and only when its tip
+    /// is a ghfix commit. Returns the new commit's SHA.
+    pub fn commit(
+        &self,
+        repo: &str,
+        parent: &str,
+        files: &[File],
+        message: &str,
+        branch: &str,
+        update: bool,
+    ) -> Result<String, String> {
+        let existing = match self.call(
+            "GET",
+            &format!("/repos/{repo}/git/ref/heads/{branch}"),
+            None,
+        ) {
+            Ok(r) => r["object"]["sha"].as_str().map(str::to_string),
+            Err(e) if e.contains("HTTP 404") => None,
+            Err(e) => return Err(e),
+        };
+        if let Some(tip) = &existing {
+            if !update {
+                return Err(format!(
+                    "branch `{branch}` exists on GitHub; pass --update to regenerate it"
+                ));
+            }
+            let commit = self.call("GET", &format!("/repos/{repo}/git/commits/{tip}"), None)?;
+            if !commit["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(crate::git::TRAILER)
+            {
+                return Err(format!(
+                    "branch `{branch}` on GitHub has commits that ghfix did not make; it is left as it is"
+                ));
+            }
+        }
+        let parent_commit =
+            self.call("GET", &format!("/repos/{repo}/git/commits/{parent}"), None)?;
+        let base_tree = parent_commit["tree"]["sha"]
+            .as_str()
+            .ok_or("GitHub returned no tree for the base commit")?;
+        let entries: Vec<Value> = files
+            .iter()
+            .map(|f| {
+                json!({
+                    "path": f.path,
+                    "mode": if f.executable { "100755" } else { "100644" },
+                    "type": "blob",
+                    "content": f.text,
+                })
+            })
+            .collect();
+        let tree = self.call(
+            "POST",
+            &format!("/repos/{repo}/git/trees"),
+            Some(&json!({ "base_tree": base_tree, "tree": entries })),
+        )?;
+        let tree = tree["sha"].as_str().ok_or("GitHub returned no tree")?;
+        let commit = self.call(
+            "POST",
+            &format!("/repos/{repo}/git/commits"),
+            Some(&json!({ "message": message, "tree": tree, "parents": [parent] })),
+        )?;
+        let sha = commit["sha"]
+            .as_str()
+            .ok_or("GitHub returned no commit")?
+            .to_string();
+        match existing {
+            Some(_) => self.call(
+                "PATCH",
+                &format!("/repos/{repo}/git/refs/heads/{branch}"),
+                Some(&json!({ "sha": sha, "force": true })),
+            )?,
+            None => self.call(
+                "POST",
+                &format!("/repos/{repo}/git/refs"),
+                Some(&json!({ "ref": format!("refs/heads/{branch}"), "sha": sha })),
+            )?,
+        };
+        Ok(sha)
+    }
+}
+
 /// A branch name as a query value.
 fn encode(text: &str) -> String {
     text.bytes()
