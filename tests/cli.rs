@@ -2,20 +2,11 @@
 //! reported with file:line:col while other files are still processed, atomic writes.
 
 use std::path::Path;
-use std::process::Command;
+
+mod common;
 
 fn ghfix(args: &[&str], dir: &Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ghfix"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::run_ghfix(args, dir, &[])
 }
 
 /// A temporary repository holding `files` (paths relative to its root).
@@ -33,38 +24,6 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let dest = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
-}
-
-fn files(dir: &Path) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        if e.path().is_dir() {
-            out.extend(
-                files(&e.path())
-                    .into_iter()
-                    .map(|(n, t)| (format!("{}/{n}", e.file_name().to_string_lossy()), t)),
-            );
-        } else {
-            out.push((
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read_to_string(e.path()).unwrap(),
-            ));
-        }
-    }
-    out.sort();
-    out
-}
-
 /// Each rule's fixture: `apply` turns `before/` into `after/`; a second apply changes nothing.
 #[test]
 fn rule_fixtures_apply_to_their_after_state() {
@@ -77,7 +36,7 @@ fn rule_fixtures_apply_to_their_after_state() {
     for rule in std::fs::read_dir(&fixtures).unwrap().flatten() {
         let id = rule.file_name().to_string_lossy().into_owned();
         let work = tempfile::tempdir().unwrap();
-        copy_dir(&rule.path().join("before"), work.path());
+        common::copy_dir(&rule.path().join("before"), work.path());
         let dry_run = [
             "apply",
             "--unsafe",
@@ -99,11 +58,11 @@ fn rule_fixtures_apply_to_their_after_state() {
         assert!(code == 0 || code == 1, "{id}: exit {code}: {err}");
         if update {
             let _ = std::fs::remove_dir_all(rule.path().join("after"));
-            copy_dir(work.path(), &rule.path().join("after"));
+            common::copy_dir(work.path(), &rule.path().join("after"));
         }
         assert_eq!(
-            files(work.path()),
-            files(&rule.path().join("after")),
+            common::tree_files(work.path()),
+            common::tree_files(&rule.path().join("after")),
             "{id}: apply result differs from after/"
         );
         let (_, out, _) = ghfix(&dry_run, work.path());

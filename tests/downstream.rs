@@ -18,47 +18,7 @@ mod common;
 const RULE: &str = "token-events-start-no-runs";
 
 fn ghfix(args: &[&str], dir: &Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ghfix"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let dest = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
-}
-
-/// Relative path -> text of every file under `dir`, sorted.
-fn files(dir: &Path) -> Vec<(String, String)> {
-    fn walk(dir: &Path, base: &Path, out: &mut Vec<(String, String)>) {
-        for e in std::fs::read_dir(dir).unwrap().flatten() {
-            if e.path().is_dir() {
-                walk(&e.path(), base, out);
-            } else {
-                let rel = e.path().strip_prefix(base).unwrap().display().to_string();
-                out.push((rel, std::fs::read_to_string(e.path()).unwrap()));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out);
-    out.sort();
-    out
+    common::run_ghfix(args, dir, &[])
 }
 
 #[test]
@@ -71,7 +31,7 @@ fn repository_cases_report_and_swap_as_expected() {
     for case in cases {
         let name = case.file_name().to_string_lossy().into_owned();
         let work = tempfile::tempdir().unwrap();
-        copy_dir(&case.path().join("before"), work.path());
+        common::copy_dir(&case.path().join("before"), work.path());
         let (code, out, err) = ghfix(&["check", "--rule", RULE, "--format", "json"], work.path());
         assert!(code == 0 || code == 1, "{name}: exit {code}: {err}");
         let json: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -135,15 +95,19 @@ fn repository_cases_report_and_swap_as_expected() {
         if update {
             let _ = std::fs::remove_dir_all(&after);
             if swaps > 0 {
-                copy_dir(work.path(), &after);
+                common::copy_dir(work.path(), &after);
             }
         }
         let want = if after.is_dir() {
-            files(&after)
+            common::tree_files(&after)
         } else {
-            files(&case.path().join("before"))
+            common::tree_files(&case.path().join("before"))
         };
-        assert_eq!(files(work.path()), want, "{name}: apply result differs");
+        assert_eq!(
+            common::tree_files(work.path()),
+            want,
+            "{name}: apply result differs"
+        );
         let (_, again, _) = ghfix(
             &["apply", "--unsafe", "--rule", RULE, "--dry-run"],
             work.path(),

@@ -5,29 +5,16 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use git2::{Repository, Signature};
 
+mod common;
+
 const WORKFLOW: &str = "name: CI\non: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: make test\n";
 
 fn ghfix(args: &[&str], dir: &Path, env: &[(&str, &str)]) -> (i32, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ghfix"));
-    cmd.args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("GH_TOKEN")
-        .env_remove("GITHUB_TOKEN");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::run_ghfix(args, dir, env)
 }
 
 /// A repository with one commit holding `files`, on `main`.
@@ -323,6 +310,20 @@ fn the_pull_request_is_opened_after_a_rate_limit_then_updated_in_place() {
     let pulls = "/repos/acme/widgets/pulls";
     let created =
         r#"{"number": 7, "html_url": "https://github.com/acme/widgets/pull/7"}"#.to_string();
+    let labels = (
+        "POST",
+        "/repos/acme/widgets/issues/7/labels",
+        200,
+        "",
+        "[]".to_string(),
+    );
+    let reviewers = (
+        "POST",
+        "/repos/acme/widgets/pulls/7/requested_reviewers",
+        201,
+        "",
+        created.clone(),
+    );
     let (api, seen) = fake_api(vec![
         (
             "GET",
@@ -333,20 +334,8 @@ fn the_pull_request_is_opened_after_a_rate_limit_then_updated_in_place() {
         ),
         ("GET", pulls, 200, "", "[]".into()),
         ("POST", pulls, 201, "", created.clone()),
-        (
-            "POST",
-            "/repos/acme/widgets/issues/7/labels",
-            200,
-            "",
-            "[]".into(),
-        ),
-        (
-            "POST",
-            "/repos/acme/widgets/pulls/7/requested_reviewers",
-            201,
-            "",
-            created.clone(),
-        ),
+        labels.clone(),
+        reviewers.clone(),
         ("GET", pulls, 429, "Retry-After: 0\r\n", "{}".into()),
         ("GET", pulls, 200, "", format!("[{created}]")),
         (
@@ -356,20 +345,8 @@ fn the_pull_request_is_opened_after_a_rate_limit_then_updated_in_place() {
             "",
             created.clone(),
         ),
-        (
-            "POST",
-            "/repos/acme/widgets/issues/7/labels",
-            200,
-            "",
-            "[]".into(),
-        ),
-        (
-            "POST",
-            "/repos/acme/widgets/pulls/7/requested_reviewers",
-            201,
-            "",
-            created.clone(),
-        ),
+        labels.clone(),
+        reviewers.clone(),
     ]);
     let body_file = dir
         .path()

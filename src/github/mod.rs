@@ -36,17 +36,22 @@ pub struct PullRequest<'a> {
     pub reviewers: &'a [String],
 }
 
+/// An HTTP agent for the API: `timeout` for a whole request, error statuses returned as answers.
+pub fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
 /// How many attempts a request gets.
 const ATTEMPTS: u32 = 5;
 
 impl Client {
     /// A client of `api` (`https://api.github.com`, or `https://HOST/api/v3`) with `token`.
     pub fn new(api: &str, token: String) -> Client {
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(30)))
-            .http_status_as_error(false)
-            .build()
-            .into();
+        let agent = agent(Duration::from_secs(30));
         Client {
             api: api.trim_end_matches('/').to_string(),
             token,

@@ -83,11 +83,7 @@ impl Fetcher {
             .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("ghfix")))
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/ghfix")))
             .unwrap_or_else(|| std::env::temp_dir().join("ghfix-cache"));
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(20)))
-            .http_status_as_error(false)
-            .build()
-            .into();
+        let agent = crate::github::agent(Duration::from_secs(20));
         Fetcher {
             api: api.trim_end_matches('/').to_string(),
             token,

@@ -1,4 +1,5 @@
-//! Helpers shared by the integration tests: where the shared corpus and test suite live.
+//! Helpers shared by the integration tests: where the shared corpus and test suite live, running
+//! the binary, copying and listing folders.
 
 #![allow(dead_code)]
 
@@ -58,4 +59,55 @@ pub fn yaml_paths(
         }
         _ => {}
     }
+}
+
+/// Runs the ghfix binary in `dir` with `args` and `env` (no colour, no inherited GitHub token):
+/// exit code, standard output, standard error.
+pub fn run_ghfix(args: &[&str], dir: &Path, env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ghfix"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("GH_TOKEN")
+        .env_remove("GITHUB_TOKEN");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Copies the folder `from` to `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let dest = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// Relative path -> text of every file under `dir`, sorted.
+pub fn tree_files(dir: &Path) -> Vec<(String, String)> {
+    fn walk(dir: &Path, base: &Path, out: &mut Vec<(String, String)>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            if e.path().is_dir() {
+                walk(&e.path(), base, out);
+            } else {
+                let rel = e.path().strip_prefix(base).unwrap().display().to_string();
+                out.push((rel, std::fs::read_to_string(e.path()).unwrap()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
 }
