@@ -39,6 +39,9 @@ pub enum Command {
     Edit(EditArgs),
     /// Report findings for workflows and local actions; exit 1 when any remain.
     Check(RunArgs),
+    /// Roll fixes out to many repositories: clone, apply, commit, push, open pull requests;
+    /// resumable from its results file; exit 1 when a repository failed.
+    Migrate(MigrateArgs),
     /// Apply the verified fixes (safe ones by default).
     Apply(ApplyArgs),
     /// List the rules.
@@ -140,6 +143,110 @@ pub struct ApplyArgs {
     /// How the fixes are delivered: a commit on a branch, pushed, with a pull request.
     #[command(flatten)]
     pub publish: PublishArgs,
+}
+
+/// Arguments of `ghfix migrate`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct MigrateArgs {
+    /// `merge`: combine results files.
+    #[command(subcommand)]
+    pub action: Option<MigrateAction>,
+    /// Repositories, one `owner/name` or clone URL a line (`#` starts a comment).
+    #[arg(long, value_name = "FILE", conflicts_with = "org")]
+    pub repos: Option<PathBuf>,
+    /// Every repository of an organisation (listed through the API; archived repositories,
+    /// forks and empty ones are skipped unless asked for).
+    #[arg(long, value_name = "ORG")]
+    pub org: Option<String>,
+    /// Also archived repositories (with --org).
+    #[arg(long, requires = "org")]
+    pub include_archived: bool,
+    /// Also forks (with --org).
+    #[arg(long, requires = "org")]
+    pub include_forks: bool,
+    /// Where clones, diffs and `results.json` live; a second run reuses the clones.
+    #[arg(long, value_name = "DIR", default_value = "ghfix-migrate")]
+    pub work_dir: PathBuf,
+    /// Only these rules (repeatable).
+    #[arg(long = "rule", value_name = "ID")]
+    pub rules: Vec<String>,
+    /// A folder of extra rule files.
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules_dir: Option<PathBuf>,
+    /// Also apply fixes marked unsafe.
+    #[arg(long = "unsafe")]
+    pub allow_unsafe: bool,
+    /// Stop before committing: each repository's diff goes to DIR/diffs/.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Repositories processed at once.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub concurrency: usize,
+    /// Seconds between two pull requests (GitHub's secondary rate limits start early).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub pr_delay: u64,
+    /// Continue a run that stopped: repositories already done are left alone.
+    #[arg(long, conflicts_with = "retry_failed")]
+    pub resume: bool,
+    /// Redo only the repositories that failed.
+    #[arg(long)]
+    pub retry_failed: bool,
+    /// Take the I-th of N stable parts of the list (1-based), for one machine of N.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// The base URL `owner/name` lines are cloned from.
+    #[arg(long, value_name = "URL", default_value = "https://github.com/")]
+    pub git_url: String,
+    /// Commit, push and pull request settings, as for `apply --commit`.
+    #[command(flatten)]
+    pub delivery: MigrateDelivery,
+    /// The GitHub API root (GitHub Enterprise Server: https://HOST/api/v3).
+    #[arg(long, value_name = "URL", default_value = crate::rules::online::DEFAULT_API)]
+    pub api_url: String,
+}
+
+/// What `migrate` does once a repository is fixed.
+#[derive(Debug, Args)]
+pub struct MigrateDelivery {
+    /// The branch (default: the configuration's `branch-prefix` and the rules applied).
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
+    /// The commit's title.
+    #[arg(long, value_name = "MSG")]
+    pub message: Option<String>,
+    /// Author and committer, `Name <email>`.
+    #[arg(long, value_name = "NAME <EMAIL>")]
+    pub author: Option<String>,
+    /// Where the commit is made: pushed to `origin` (git), or through the API.
+    #[arg(long, value_enum, default_value_t = CommitVia::Git)]
+    pub commit_via: CommitVia,
+    /// Open or update each repository's pull request.
+    #[arg(long)]
+    pub open_pr: bool,
+    /// Open pull requests as drafts.
+    #[arg(long)]
+    pub draft: bool,
+    /// Labels (repeatable).
+    #[arg(long = "label", value_name = "LABEL")]
+    pub labels: Vec<String>,
+    /// Reviewers (repeatable).
+    #[arg(long = "reviewer", value_name = "USER")]
+    pub reviewers: Vec<String>,
+}
+
+/// Subcommands of `ghfix migrate`.
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// Combine the results files of several runs (the shards of one campaign) into one.
+    Merge {
+        /// The results files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Where the combined file goes.
+        #[arg(long, short, value_name = "FILE")]
+        output: PathBuf,
+    },
 }
 
 /// Where `apply --commit` makes its commit on GitHub.

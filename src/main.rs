@@ -28,6 +28,7 @@ fn main() -> ExitCode {
             commands::edit::run(&args, &commands::edit::order(sub), colour)
         }
         Command::Check(args) => commands::run::check(&args, colour),
+        Command::Migrate(args) => commands::migrate::run(&args),
         Command::Apply(args) => commands::run::apply(&args, colour),
         Command::Rules(args) => commands::run::list_rules(args.rules_dir.as_deref()),
         Command::Explain { rule, rules_dir } => {

@@ -587,7 +587,8 @@ fn an_ignore_comment_that_suppresses_nothing_is_reported_by_check() {
     );
 }
 
-/// The example workflow that runs ghfix, and ghfix's own action, pass ghfix's check.
+/// The example workflows that run ghfix (weekly, and a sharded campaign), and ghfix's own
+/// action, pass ghfix's check.
 #[test]
 fn the_distributed_action_and_its_example_workflow_pass_ghfix_itself() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -2,10 +2,7 @@
 //! folder (bare remotes over file:// URLs), and against a small HTTP server that answers the
 //! GitHub REST endpoints ghfix calls with GitHub's documented shapes, rate limits included.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
 use git2::{Repository, Signature};
 
@@ -233,74 +230,6 @@ fn the_branch_is_pushed_to_a_file_remote() {
     assert!(pushed.message().unwrap().contains("Generated-by: ghfix"));
 }
 
-/// One request as the fake API saw it.
-#[derive(Debug, Clone)]
-struct Seen {
-    method: String,
-    path: String,
-    body: String,
-    auth: String,
-}
-
-/// A fake GitHub API: answers each request with the next scripted `(status, headers, body)`
-/// whose method and path prefix match, and records what it saw.
-fn fake_api(
-    script: Vec<(&'static str, &'static str, u16, &'static str, String)>,
-) -> (String, Arc<Mutex<Vec<Seen>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        let mut script = script;
-        for stream in listener.incoming() {
-            let mut stream = stream.unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            let mut parts = line.split_whitespace();
-            let (method, path) = (
-                parts.next().unwrap().to_string(),
-                parts.next().unwrap().to_string(),
-            );
-            let (mut length, mut auth) = (0, String::new());
-            loop {
-                let mut header = String::new();
-                reader.read_line(&mut header).unwrap();
-                let header = header.trim_end();
-                if header.is_empty() {
-                    break;
-                }
-                let (k, v) = header.split_once(": ").unwrap();
-                match k.to_ascii_lowercase().as_str() {
-                    "content-length" => length = v.parse().unwrap(),
-                    "authorization" => auth = v.to_string(),
-                    _ => {}
-                }
-            }
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).unwrap();
-            log.lock().unwrap().push(Seen {
-                method: method.clone(),
-                path: path.clone(),
-                body: String::from_utf8(body).unwrap(),
-                auth,
-            });
-            let at = script
-                .iter()
-                .position(|(m, p, ..)| *m == method && path.starts_with(p))
-                .unwrap_or_else(|| panic!("unexpected {method} {path}"));
-            let (_, _, status, headers, answer) = script.remove(at);
-            let reply = format!(
-                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n{answer}",
-                answer.len()
-            );
-            stream.write_all(reply.as_bytes()).unwrap();
-        }
-    });
-    (url, seen)
-}
-
 #[test]
 fn the_pull_request_is_opened_after_a_rate_limit_then_updated_in_place() {
     let (dir, _repo) = repo(&[(".github/workflows/ci.yml", WORKFLOW)]);
@@ -324,7 +253,7 @@ fn the_pull_request_is_opened_after_a_rate_limit_then_updated_in_place() {
         "",
         created.clone(),
     );
-    let (api, seen) = fake_api(vec![
+    let (api, seen) = common::fake_api(vec![
         (
             "GET",
             pulls,
@@ -484,7 +413,7 @@ fn the_commit_can_be_made_through_the_api() {
         .to_string();
     let created =
         r#"{"number": 3, "html_url": "https://github.com/acme/widgets/pull/3"}"#.to_string();
-    let (api, seen) = fake_api(vec![
+    let (api, seen) = common::fake_api(vec![
         (
             "GET",
             "/repos/acme/widgets/git/ref/heads/",

@@ -2,6 +2,7 @@
 
 pub mod diagnose;
 pub mod edit;
+pub mod migrate;
 pub mod publish;
 pub mod run;
 

@@ -113,15 +113,30 @@ pub fn pr_body(results: &[FileResult]) -> String {
     out
 }
 
-/// Commits the run's fixes, pushes and opens the pull request as `args` asks; prints what it
-/// did. Returns an exit code (`EXIT_OK`, or the input error's).
-pub fn publish(
+/// What `deliver` did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    /// The branch (empty when nothing was committed).
+    pub branch: String,
+    /// The commit made (`None`: none was needed).
+    pub commit: Option<String>,
+    /// How many files the commit changes.
+    pub files: usize,
+    /// The pull request's URL, and whether it was opened now.
+    pub pull_request: Option<(String, bool)>,
+}
+
+/// Commits the run's fixes, pushes or commits through the API, and opens the pull request, as
+/// `args` asks; `log` receives a line for each step done. `Ok` with an empty branch when no fix
+/// applies.
+pub fn deliver(
     args: &PublishArgs,
     api: &str,
     prefix: &str,
     start: &Path,
     results: &[FileResult],
-) -> u8 {
+    log: &dyn Fn(String),
+) -> Result<Delivered, String> {
     let changes: Vec<Change> = results
         .iter()
         .filter_map(|r| {
@@ -132,8 +147,7 @@ pub fn publish(
         })
         .collect();
     if changes.is_empty() {
-        crate::eprintln_masked!("ghfix: nothing to commit: no fix applies");
-        return EXIT_OK;
+        return Ok(Delivered::default());
     }
     let rules = rules_applied(results);
     let branch = args
@@ -147,25 +161,26 @@ pub fn publish(
         author: args.author.as_deref(),
         update: args.update,
     };
-    let outcome = match git::commit(start, &changes, &request) {
-        Ok(o) => o,
-        Err(e) => return input_error(e),
-    };
+    let outcome = git::commit(start, &changes, &request)?;
     match &outcome.commit {
-        Some(commit) => crate::eprintln_masked!(
-            "ghfix: committed {} on branch `{branch}` ({} file(s))",
+        Some(commit) => log(format!(
+            "committed {} on branch `{branch}` ({} file(s))",
             git::short(commit),
             changes.len()
-        ),
+        )),
         // Pushing and the pull request still follow: a run that stopped after its commit
         // finishes them.
-        None => crate::eprintln_masked!("ghfix: branch `{branch}` already holds these fixes"),
+        None => log(format!("branch `{branch}` already holds these fixes")),
     }
+    let mut done = Delivered {
+        branch: branch.clone(),
+        commit: outcome.commit.clone(),
+        files: changes.len(),
+        pull_request: None,
+    };
     let body = pr_body(results);
     if let Some(path) = &args.pr_body_file {
-        if let Err(e) = std::fs::write(path, &body) {
-            return input_error(format!("{}: {e}", path.display()));
-        }
+        std::fs::write(path, &body).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     let github = || -> Result<(Client, String), String> {
         let token = ["GH_TOKEN", "GITHUB_TOKEN"]
@@ -180,10 +195,7 @@ pub fn publish(
         Ok((Client::new(api, token), repo))
     };
     if args.commit_via == CommitVia::Api {
-        let (client, repo) = match github() {
-            Ok(c) => c,
-            Err(e) => return input_error(format!("--commit-via api: {e}")),
-        };
+        let (client, repo) = github().map_err(|e| format!("--commit-via api: {e}"))?;
         let files: Vec<File> = outcome
             .files
             .iter()
@@ -194,39 +206,36 @@ pub fn publish(
                 executable: *executable,
             })
             .collect();
-        match client.commit(
-            &repo,
-            &outcome.parent,
-            &files,
-            &message,
-            &branch,
-            args.update,
-        ) {
-            Ok(sha) => crate::eprintln_masked!(
-                "ghfix: committed {} on {repo} branch `{branch}` through the API",
-                git::short(&sha)
-            ),
-            Err(e) => return input_error(format!("--commit-via api: {e}")),
-        }
+        let sha = client
+            .commit(
+                &repo,
+                &outcome.parent,
+                &files,
+                &message,
+                &branch,
+                args.update,
+            )
+            .map_err(|e| format!("--commit-via api: {e}"))?;
+        log(format!(
+            "committed {} on {repo} branch `{branch}` through the API",
+            git::short(&sha)
+        ));
+        done.commit = Some(sha);
     } else if let Some(remote) = &args.push {
-        if let Err(e) = git::push(&outcome.root, remote, &branch, args.update) {
-            return input_error(e);
-        }
-        crate::eprintln_masked!("ghfix: pushed `{branch}` to {remote}");
+        git::push(&outcome.root, remote, &branch, args.update)?;
+        log(format!("pushed `{branch}` to {remote}"));
     } else if args.open_pr {
-        return input_error("--open-pr needs --push REMOTE or --commit-via api");
+        return Err("--open-pr needs --push REMOTE or --commit-via api".into());
     }
     if !args.open_pr {
-        return EXIT_OK;
+        return Ok(done);
     }
-    let (client, repo) = match github() {
-        Ok(c) => c,
-        Err(e) => return input_error(format!("--open-pr: {e}")),
-    };
-    let base = match args.base.clone().or_else(|| current_branch(&outcome.root)) {
-        Some(b) => b,
-        None => return input_error("--open-pr: HEAD is detached; pass --base BRANCH"),
-    };
+    let (client, repo) = github().map_err(|e| format!("--open-pr: {e}"))?;
+    let base = args
+        .base
+        .clone()
+        .or_else(|| current_branch(&outcome.root))
+        .ok_or("--open-pr: HEAD is detached; pass --base BRANCH")?;
     let pr = PullRequest {
         repo: &repo,
         head: &branch,
@@ -237,14 +246,37 @@ pub fn publish(
         labels: &args.labels,
         reviewers: &args.reviewers,
     };
-    match client.open_or_update(&pr) {
-        Ok((url, opened)) => {
-            let verb = if opened { "opened" } else { "updated" };
-            crate::println_masked!("{url}");
-            crate::eprintln_masked!("ghfix: {verb} the pull request {url}");
+    let (url, opened) = client
+        .open_or_update(&pr)
+        .map_err(|e| format!("--open-pr: {e}"))?;
+    let verb = if opened { "opened" } else { "updated" };
+    log(format!("{verb} the pull request {url}"));
+    done.pull_request = Some((url, opened));
+    Ok(done)
+}
+
+/// `apply --commit ...`: [`deliver`], printing each step; the pull request's URL goes to
+/// standard output. Returns an exit code (`EXIT_OK`, or the input error's).
+pub fn publish(
+    args: &PublishArgs,
+    api: &str,
+    prefix: &str,
+    start: &Path,
+    results: &[FileResult],
+) -> u8 {
+    let log = |line: String| crate::eprintln_masked!("ghfix: {line}");
+    match deliver(args, api, prefix, start, results, &log) {
+        Ok(done) if done.branch.is_empty() => {
+            log("nothing to commit: no fix applies".into());
             EXIT_OK
         }
-        Err(e) => input_error(format!("--open-pr: {e}")),
+        Ok(done) => {
+            if let Some((url, _)) = &done.pull_request {
+                crate::println_masked!("{url}");
+            }
+            EXIT_OK
+        }
+        Err(e) => input_error(e),
     }
 }
 

@@ -202,7 +202,9 @@ fn load_engine_with(loaded: &Loaded, dir: Option<&Path>) -> Result<Engine, u8> {
     Ok(engine)
 }
 
-fn run(args: &RunArgs, fix: Option<bool>) -> Result<(Engine, Vec<FileResult>), u8> {
+/// Checks (`fix: None`) or fixes (`Some(allow_unsafe)`) the files `args` names, to the fixed
+/// point across their local callees; errors are printed and their exit code returned.
+pub fn run(args: &RunArgs, fix: Option<bool>) -> Result<(Engine, Vec<FileResult>), u8> {
     let root = run_root(&args.paths);
     let loaded = load_config(args.config.as_deref(), &root)?;
     let mut engine = load_engine_with(&loaded, args.rules_dir.as_deref())?;

@@ -185,23 +185,17 @@ fn signature(repo: &Repository, author: Option<&str>) -> Result<Signature<'stati
         .map_err(|e| e.message().to_string())
 }
 
-/// Pushes `branch` to `remote` (a remote's name, a path or a URL); `force` replaces what the
-/// remote has (a regenerated branch).
-pub fn push(root: &Path, remote: &str, branch: &str, force: bool) -> Result<(), String> {
-    let repo = Repository::open(root).map_err(|e| e.message().to_string())?;
-    let mut remote = repo
-        .find_remote(remote)
-        .or_else(|_| repo.remote_anonymous(remote))
-        .map_err(|e| format!("remote `{remote}`: {}", e.message()))?;
-    let url = remote.url().unwrap_or_default().to_string();
+/// Callbacks that authenticate: the ssh agent for ssh remotes, `GH_TOKEN` or `GITHUB_TOKEN`
+/// (as `x-access-token`) for https ones; each offered once.
+fn credentials<'a>() -> git2::RemoteCallbacks<'a> {
     let token = std::env::var("GH_TOKEN")
         .or_else(|_| std::env::var("GITHUB_TOKEN"))
-        .ok();
-    let refused = std::cell::RefCell::new(None);
+        .ok()
+        .filter(|t| !t.is_empty());
     let mut callbacks = git2::RemoteCallbacks::new();
     let mut tried = false;
     callbacks.credentials(move |_url, user, allowed| {
-        // Each kind is offered once: libgit2 asks again after a refusal.
+        // libgit2 asks again after a refusal: the answer would not change.
         if tried {
             return Err(git2::Error::from_str("the remote refused the credentials"));
         }
@@ -218,6 +212,52 @@ pub fn push(root: &Path, remote: &str, branch: &str, force: bool) -> Result<(), 
             )),
         }
     });
+    callbacks
+}
+
+/// Clones `url` into `dir`, or, when `dir` holds an earlier clone (ghfix's own folder), fetches
+/// and resets its branch to the remote's. Network clones are shallow.
+pub fn clone_or_fetch(url: &str, dir: &Path) -> Result<(), String> {
+    let local = url.starts_with("file://") || Path::new(url).exists();
+    let mut fetch = git2::FetchOptions::new();
+    fetch.remote_callbacks(credentials());
+    if !local {
+        fetch.depth(1);
+    }
+    let failed = |e: git2::Error| format!("{url}: {}", e.message());
+    if !dir.join(".git").exists() {
+        git2::build::RepoBuilder::new()
+            .fetch_options(fetch)
+            .clone(url, dir)
+            .map_err(failed)?;
+        return Ok(());
+    }
+    let repo = Repository::open(dir).map_err(failed)?;
+    repo.find_remote("origin")
+        .and_then(|mut r| r.fetch(&[] as &[&str], Some(&mut fetch), None))
+        .map_err(failed)?;
+    let head = repo.head().map_err(failed)?;
+    let branch = head.shorthand().unwrap_or("HEAD").to_string();
+    let target = repo
+        .find_reference(&format!("refs/remotes/origin/{branch}"))
+        .and_then(|r| r.peel_to_commit())
+        .map_err(failed)?;
+    repo.reset(target.as_object(), git2::ResetType::Hard, None)
+        .map_err(failed)?;
+    Ok(())
+}
+
+/// Pushes `branch` to `remote` (a remote's name, a path or a URL); `force` replaces what the
+/// remote has (a regenerated branch).
+pub fn push(root: &Path, remote: &str, branch: &str, force: bool) -> Result<(), String> {
+    let repo = Repository::open(root).map_err(|e| e.message().to_string())?;
+    let mut remote = repo
+        .find_remote(remote)
+        .or_else(|_| repo.remote_anonymous(remote))
+        .map_err(|e| format!("remote `{remote}`: {}", e.message()))?;
+    let url = remote.url().unwrap_or_default().to_string();
+    let refused = std::cell::RefCell::new(None);
+    let mut callbacks = credentials();
     callbacks.push_update_reference(|_, status| {
         if let Some(why) = status {
             *refused.borrow_mut() = Some(why.to_string());

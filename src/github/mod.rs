@@ -222,6 +222,51 @@ impl Client {
     }
 }
 
+/// A repository of an organisation, as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgRepo {
+    /// `owner/name`.
+    pub full_name: String,
+    /// The https clone URL.
+    pub clone_url: String,
+    /// Archived (read-only).
+    pub archived: bool,
+    /// A fork.
+    pub fork: bool,
+    /// Holds no commits (`size` 0).
+    pub empty: bool,
+}
+
+impl Client {
+    /// Every repository of `org`, page by page (100 a page).
+    pub fn org_repos(&self, org: &str) -> Result<Vec<OrgRepo>, String> {
+        let mut out = Vec::new();
+        for page in 1.. {
+            let list = self.call(
+                "GET",
+                &format!("/orgs/{org}/repos?per_page=100&page={page}"),
+                None,
+            )?;
+            let items = list
+                .as_array()
+                .ok_or("GitHub returned no list of repositories")?;
+            for r in items {
+                out.push(OrgRepo {
+                    full_name: r["full_name"].as_str().unwrap_or_default().to_string(),
+                    clone_url: r["clone_url"].as_str().unwrap_or_default().to_string(),
+                    archived: r["archived"].as_bool().unwrap_or(false),
+                    fork: r["fork"].as_bool().unwrap_or(false),
+                    empty: r["size"].as_u64() == Some(0),
+                });
+            }
+            if items.len() < 100 {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// One file of a commit made through the API.
 pub struct File<'a> {
     /// Path in the repository (`/`-separated).

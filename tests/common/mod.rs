@@ -5,7 +5,9 @@
 
 pub mod layout;
 
+use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// `../shared` beside the crate, as CI lays it out.
 pub fn shared() -> PathBuf {
@@ -110,4 +112,72 @@ pub fn tree_files(dir: &Path) -> Vec<(String, String)> {
     walk(dir, dir, &mut out);
     out.sort();
     out
+}
+
+/// One request as the fake API saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    pub body: String,
+    pub auth: String,
+}
+
+/// A fake GitHub API: answers each request with the next scripted `(status, headers, body)`
+/// whose method and path prefix match, and records what it saw.
+pub fn fake_api(
+    script: Vec<(&'static str, &'static str, u16, &'static str, String)>,
+) -> (String, Arc<Mutex<Vec<Seen>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        let mut script = script;
+        for stream in listener.incoming() {
+            let mut stream = stream.unwrap();
+            let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let mut parts = line.split_whitespace();
+            let (method, path) = (
+                parts.next().unwrap().to_string(),
+                parts.next().unwrap().to_string(),
+            );
+            let (mut length, mut auth) = (0, String::new());
+            loop {
+                let mut header = String::new();
+                reader.read_line(&mut header).unwrap();
+                let header = header.trim_end();
+                if header.is_empty() {
+                    break;
+                }
+                let (k, v) = header.split_once(": ").unwrap();
+                match k.to_ascii_lowercase().as_str() {
+                    "content-length" => length = v.parse().unwrap(),
+                    "authorization" => auth = v.to_string(),
+                    _ => {}
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            log.lock().unwrap().push(Seen {
+                method: method.clone(),
+                path: path.clone(),
+                body: String::from_utf8(body).unwrap(),
+                auth,
+            });
+            let at = script
+                .iter()
+                .position(|(m, p, ..)| *m == method && path.starts_with(p))
+                .unwrap_or_else(|| panic!("unexpected {method} {path}"));
+            let (_, _, status, headers, answer) = script.remove(at);
+            let reply = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n{answer}",
+                answer.len()
+            );
+            stream.write_all(reply.as_bytes()).unwrap();
+        }
+    });
+    (url, seen)
 }

@@ -1,0 +1,334 @@
+//! `ghfix migrate` over real repositories with bare remotes in a temp folder (file:// URLs):
+//! branches in every remote, the results file, `--resume` of a run that stopped halfway (no
+//! second branch or pull request), `--retry-failed`, shards that cover every repository once,
+//! `migrate merge`, and `--org` listing and pull requests against the fake GitHub API.
+
+use std::path::{Path, PathBuf};
+
+use git2::Repository;
+
+mod common;
+
+const WORKFLOW: &str = "name: CI\non: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: make test\n";
+
+/// Bare remotes `acme/<name>` under `root`, each with one commit holding `files`; returns their
+/// file:// URLs.
+fn remote(root: &Path, name: &str, files: &[(&str, &str)]) -> String {
+    let src = root.join("src").join(name);
+    let repo = Repository::init_opts(
+        &src,
+        git2::RepositoryInitOptions::new().initial_head("main"),
+    )
+    .unwrap();
+    for (path, text) in files {
+        let p = src.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let mut index = repo.index().unwrap();
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("Maintainer", "m@example.com").unwrap();
+    repo.commit(Some("HEAD"), &sig, &sig, "init", &tree, &[])
+        .unwrap();
+    let bare = root.join("remotes/acme").join(name);
+    git2::build::RepoBuilder::new()
+        .bare(true)
+        .clone(src.to_str().unwrap(), &bare)
+        .unwrap();
+    format!("file://{}", bare.display())
+}
+
+fn branches(url: &str) -> Vec<String> {
+    let repo = Repository::open_bare(url.trim_start_matches("file://")).unwrap();
+    let mut out: Vec<String> = repo
+        .branches(Some(git2::BranchType::Local))
+        .unwrap()
+        .map(|b| b.unwrap().0.name().unwrap().unwrap().to_string())
+        .collect();
+    out.sort();
+    out
+}
+
+fn results(work: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(work.join("results.json")).unwrap()).unwrap()
+}
+
+struct Campaign {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    urls: Vec<String>,
+    list: PathBuf,
+}
+
+/// Three repositories with a workflow to fix, one without workflows, one missing.
+fn campaign() -> Campaign {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    let mut urls: Vec<String> = ["alpha", "beta", "gamma"]
+        .iter()
+        .map(|n| remote(&root, n, &[(".github/workflows/ci.yml", WORKFLOW)]))
+        .collect();
+    urls.push(remote(&root, "delta", &[("README.md", "no workflows\n")]));
+    urls.push(format!(
+        "file://{}",
+        root.join("remotes/acme/missing").display()
+    ));
+    let list = root.join("repos.txt");
+    std::fs::write(&list, format!("# the campaign\n{}\n", urls.join("\n"))).unwrap();
+    Campaign {
+        _dir: dir,
+        root,
+        urls,
+        list,
+    }
+}
+
+#[test]
+fn a_campaign_commits_to_every_remote_and_retries_only_failures() {
+    let c = campaign();
+    let work = c.root.join("work");
+    let args = [
+        "migrate",
+        "--repos",
+        c.list.to_str().unwrap(),
+        "--work-dir",
+        work.to_str().unwrap(),
+    ];
+    let (code, out, err) = common::run_ghfix(&args, &c.root, &[]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("3 changed, 1 failed, 1 skipped"), "{out}");
+    for url in &c.urls[..3] {
+        assert_eq!(
+            branches(url),
+            vec!["ghfix/least-privilege-permissions", "main"]
+        );
+    }
+    assert_eq!(branches(&c.urls[3]), vec!["main"]);
+    let r = results(&work);
+    assert_eq!(r["version"], 1);
+    assert_eq!(r["repositories"]["acme/alpha"]["outcome"], "changed");
+    assert_eq!(
+        r["repositories"]["acme/alpha"]["findings"]["least-privilege-permissions"],
+        1
+    );
+    assert_eq!(r["repositories"]["acme/delta"]["outcome"], "skipped");
+    assert_eq!(r["repositories"]["acme/missing"]["outcome"], "failed");
+    let alpha_commit = r["repositories"]["acme/alpha"]["commit"].clone();
+    // A second run without --resume refuses to overwrite the campaign.
+    let (code, _, err) = common::run_ghfix(&args, &c.root, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("pass --resume or --retry-failed"), "{err}");
+    // The missing repository appears; only it is migrated again.
+    remote(
+        &c.root,
+        "missing",
+        &[(".github/workflows/ci.yml", WORKFLOW)],
+    );
+    let mut retry = args.to_vec();
+    retry.push("--retry-failed");
+    let (code, out, err) = common::run_ghfix(&retry, &c.root, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("1 repositories to migrate"), "{err}");
+    let r = results(&work);
+    assert_eq!(r["repositories"]["acme/missing"]["outcome"], "changed");
+    assert_eq!(r["repositories"]["acme/alpha"]["commit"], alpha_commit);
+    assert_eq!(
+        branches(&c.urls[4]),
+        vec!["ghfix/least-privilege-permissions", "main"]
+    );
+}
+
+#[test]
+fn resume_continues_where_a_stopped_run_left_off() {
+    let c = campaign();
+    let work = c.root.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    // A run that was killed: alpha done, beta started (its branch already pushed).
+    let args = [
+        "migrate",
+        "--repos",
+        c.list.to_str().unwrap(),
+        "--work-dir",
+        work.to_str().unwrap(),
+    ];
+    let (code, _, _) = common::run_ghfix(&args, &c.root, &[]);
+    assert_eq!(code, 1);
+    let mut state = results(&work);
+    state["repositories"]["acme/beta"]["outcome"] = "started".into();
+    state["repositories"]
+        .as_object_mut()
+        .unwrap()
+        .remove("acme/gamma");
+    std::fs::write(work.join("results.json"), state.to_string()).unwrap();
+    let alpha_before = state["repositories"]["acme/alpha"].clone();
+    let mut resume = args.to_vec();
+    resume.push("--resume");
+    let (code, out, err) = common::run_ghfix(&resume, &c.root, &[]);
+    // beta, gamma and the still missing repository.
+    assert!(err.contains("3 repositories to migrate"), "{err}");
+    assert_eq!(code, 1, "{out}{err}");
+    let r = results(&work);
+    assert_eq!(r["repositories"]["acme/alpha"], alpha_before);
+    assert_eq!(r["repositories"]["acme/beta"]["outcome"], "changed");
+    assert_eq!(r["repositories"]["acme/gamma"]["outcome"], "changed");
+    // No second branch anywhere.
+    for url in &c.urls[..3] {
+        assert_eq!(
+            branches(url),
+            vec!["ghfix/least-privilege-permissions", "main"]
+        );
+    }
+}
+
+#[test]
+fn shards_split_the_list_and_merge_puts_it_back_together() {
+    let c = campaign();
+    let mut seen = Vec::new();
+    let mut files = Vec::new();
+    for shard in ["1/2", "2/2"] {
+        let work = c.root.join(format!("work-{}", &shard[..1]));
+        let args = [
+            "migrate",
+            "--repos",
+            c.list.to_str().unwrap(),
+            "--work-dir",
+            work.to_str().unwrap(),
+            "--shard",
+            shard,
+            "--dry-run",
+        ];
+        common::run_ghfix(&args, &c.root, &[]);
+        let r = results(&work);
+        seen.extend(r["repositories"].as_object().unwrap().keys().cloned());
+        for (name, record) in r["repositories"].as_object().unwrap() {
+            if record["outcome"] == "changed" {
+                let diff = work
+                    .join("diffs")
+                    .join(format!("{}.diff", name.replace('/', "__")));
+                assert!(std::fs::read_to_string(diff)
+                    .unwrap()
+                    .contains("+permissions:"));
+            }
+        }
+        files.push(work.join("results.json"));
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            "acme/alpha",
+            "acme/beta",
+            "acme/delta",
+            "acme/gamma",
+            "acme/missing"
+        ]
+    );
+    // A dry run pushes nothing.
+    assert_eq!(branches(&c.urls[0]), vec!["main"]);
+    let merged = c.root.join("all.json");
+    let (code, out, err) = common::run_ghfix(
+        &[
+            "migrate",
+            "merge",
+            files[0].to_str().unwrap(),
+            files[1].to_str().unwrap(),
+            "-o",
+            merged.to_str().unwrap(),
+        ],
+        &c.root,
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("3 changed, 1 failed, 1 skipped"), "{out}");
+    let all: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(merged).unwrap()).unwrap();
+    assert_eq!(all["repositories"].as_object().unwrap().len(), 5);
+}
+
+#[test]
+fn an_organisation_is_listed_page_by_page_and_gets_pull_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let alpha = remote(root, "alpha", &[(".github/workflows/ci.yml", WORKFLOW)]);
+    let beta = remote(root, "beta", &[(".github/workflows/ci.yml", WORKFLOW)]);
+    // Page 1: 100 entries, all archived, forks or empty but alpha; page 2: beta.
+    let mut page1: Vec<serde_json::Value> = (0..99)
+        .map(|i| {
+            serde_json::json!({
+                "full_name": format!("acme/old-{i}"), "clone_url": "file:///nowhere",
+                "archived": i % 3 == 0, "fork": i % 3 == 1, "size": if i % 3 == 2 { 0 } else { 10 },
+            })
+        })
+        .collect();
+    page1.push(serde_json::json!({"full_name": "acme/alpha", "clone_url": alpha, "archived": false, "fork": false, "size": 5}));
+    let page2 = serde_json::json!([{"full_name": "acme/beta", "clone_url": beta, "archived": false, "fork": false, "size": 5}]);
+    let pr = |n: u32, repo: &str| {
+        format!(r#"{{"number": {n}, "html_url": "https://github.com/acme/{repo}/pull/{n}"}}"#)
+    };
+    let (api, seen) = common::fake_api(vec![
+        (
+            "GET",
+            "/orgs/acme/repos?per_page=100&page=1",
+            200,
+            "",
+            serde_json::Value::from(page1).to_string(),
+        ),
+        (
+            "GET",
+            "/orgs/acme/repos?per_page=100&page=2",
+            200,
+            "",
+            page2.to_string(),
+        ),
+        (
+            "GET",
+            "/repos/acme/alpha/pulls",
+            429,
+            "Retry-After: 0\r\n",
+            "{}".into(),
+        ),
+        ("GET", "/repos/acme/alpha/pulls", 200, "", "[]".into()),
+        ("POST", "/repos/acme/alpha/pulls", 201, "", pr(1, "alpha")),
+        ("GET", "/repos/acme/beta/pulls", 200, "", "[]".into()),
+        ("POST", "/repos/acme/beta/pulls", 201, "", pr(2, "beta")),
+    ]);
+    let work = root.join("work");
+    let args = [
+        "migrate",
+        "--org",
+        "acme",
+        "--api-url",
+        &api,
+        "--work-dir",
+        work.to_str().unwrap(),
+        "--open-pr",
+        "--concurrency",
+        "1",
+    ];
+    let (code, out, err) = common::run_ghfix(&args, root, &[("GH_TOKEN", "t")]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("2 repositories to migrate"), "{err}");
+    let r = results(&work);
+    assert_eq!(
+        r["repositories"]["acme/alpha"]["pull_request"],
+        "https://github.com/acme/alpha/pull/1"
+    );
+    assert_eq!(
+        r["repositories"]["acme/beta"]["pull_request"],
+        "https://github.com/acme/beta/pull/2"
+    );
+    let created: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|s| s.method == "POST")
+        .map(|s| s.path.clone())
+        .collect();
+    assert_eq!(
+        created,
+        ["/repos/acme/alpha/pulls", "/repos/acme/beta/pulls"]
+    );
+}
