@@ -238,6 +238,19 @@ pub struct MigrateDelivery {
 /// Subcommands of `ghfix migrate`.
 #[derive(Debug, Subcommand)]
 pub enum MigrateAction {
+    /// Re-read each pull request's state (open, merged, closed; checks passing, failing or
+    /// pending) into the results, and optionally write an HTML page of the campaign.
+    Status {
+        /// The campaign's work folder.
+        #[arg(long, value_name = "DIR", default_value = "ghfix-migrate")]
+        work_dir: PathBuf,
+        /// Write a self-contained HTML report of the campaign to FILE.
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
+        /// The GitHub API root.
+        #[arg(long, value_name = "URL", default_value = crate::rules::online::DEFAULT_API)]
+        api_url: String,
+    },
     /// Combine the results files of several runs (the shards of one campaign) into one.
     Merge {
         /// The results files.

@@ -332,3 +332,125 @@ fn an_organisation_is_listed_page_by_page_and_gets_pull_requests() {
         ["/repos/acme/alpha/pulls", "/repos/acme/beta/pulls"]
     );
 }
+
+/// `migrate status` reads each pull request's state and checks into the results, and the HTML
+/// report shows the campaign; where Debian's `chromium` is installed, a headless browser loads
+/// the page, runs its script (sorting by a column) and takes a screenshot.
+#[test]
+fn status_reads_pull_requests_and_the_report_renders_in_a_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let campaign = serde_json::json!({"version": 1, "repositories": {
+        "acme/alpha": {"url": "u", "outcome": "changed", "step": "delivered",
+            "pull_request": "https://github.com/acme/alpha/pull/1", "findings": {"least-privilege-permissions": 2}},
+        "acme/beta": {"url": "u", "outcome": "changed", "step": "delivered",
+            "pull_request": "https://github.com/acme/beta/pull/4", "findings": {"least-privilege-permissions": 1}},
+        "acme/gamma": {"url": "u", "outcome": "failed", "step": "", "reason": "clone <refused>", "findings": {}}
+    }});
+    std::fs::write(work.join("results.json"), campaign.to_string()).unwrap();
+    let (api, _) = common::fake_api(vec![
+        (
+            "GET",
+            "/repos/acme/alpha/pulls/1",
+            200,
+            "",
+            r#"{"state": "open", "merged": false, "head": {"sha": "a1"}}"#.into(),
+        ),
+        (
+            "GET",
+            "/repos/acme/alpha/commits/a1/check-runs",
+            200,
+            "",
+            r#"{"check_runs": [{"status": "completed", "conclusion": "success"}]}"#.into(),
+        ),
+        (
+            "GET",
+            "/repos/acme/beta/pulls/4",
+            200,
+            "",
+            r#"{"state": "closed", "merged": true, "head": {"sha": "b4"}}"#.into(),
+        ),
+        (
+            "GET",
+            "/repos/acme/beta/commits/b4/check-runs",
+            200,
+            "",
+            r#"{"check_runs": [{"status": "completed", "conclusion": "failure"}]}"#.into(),
+        ),
+    ]);
+    let report = dir.path().join("report.html");
+    let (code, out, err) = common::run_ghfix(
+        &[
+            "migrate",
+            "status",
+            "--work-dir",
+            work.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+            "--api-url",
+            &api,
+        ],
+        dir.path(),
+        &[("GH_TOKEN", "t")],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("https://github.com/acme/alpha/pull/1 (open, checks passing)"),
+        "{out}"
+    );
+    let r = results(&work);
+    assert_eq!(r["repositories"]["acme/beta"]["pr_state"], "merged");
+    assert_eq!(r["repositories"]["acme/beta"]["checks"], "failing");
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        html.contains("clone &lt;refused&gt;"),
+        "reasons are escaped"
+    );
+    assert_eq!(html.matches("<tr class=").count(), 3);
+    let Some(browser) = ["chromium", "chromium-browser"].iter().find(|b| {
+        std::process::Command::new(b)
+            .arg("--version")
+            .output()
+            .is_ok()
+    }) else {
+        eprintln!(
+            "chromium is not installed (apt-get install chromium): the report was not rendered"
+        );
+        return;
+    };
+    let url = format!("file://{}", report.display());
+    let headless = |extra: &[&str]| {
+        std::process::Command::new(browser)
+            .args(["--headless", "--no-sandbox", "--disable-gpu"])
+            .arg(format!(
+                "--user-data-dir={}",
+                dir.path().join("profile").display()
+            ))
+            .args(extra)
+            .arg(&url)
+            .output()
+            .unwrap()
+    };
+    let dom = String::from_utf8(headless(&["--dump-dom"]).stdout).unwrap();
+    for name in ["acme/alpha", "acme/beta", "acme/gamma"] {
+        assert!(
+            dom.contains(&format!("<td>{name}</td>")),
+            "{name} missing from the rendered page:\n{dom}"
+        );
+    }
+    assert!(
+        dom.contains(r#"<ul id="outcomes"><li><b>2</b> changed</li><li><b>1</b> failed</li></ul>"#),
+        "{dom}"
+    );
+    let shot = dir.path().join("report.png");
+    headless(&[
+        &format!("--screenshot={}", shot.display()),
+        "--window-size=1200,800",
+    ]);
+    let png = std::fs::read(&shot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 1000,
+        "no screenshot"
+    );
+}

@@ -47,6 +47,12 @@ pub struct RepoResult {
     /// Findings per rule (fixed and remaining).
     #[serde(default)]
     pub findings: BTreeMap<String, usize>,
+    /// The pull request's state when `migrate status` last looked: `open`, `merged`, `closed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pr_state: Option<String>,
+    /// Its checks then: `passing`, `failing`, `pending`, `none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checks: Option<String>,
 }
 
 /// A campaign's results file.
@@ -167,8 +173,14 @@ fn save(path: &Path, results: &Results) {
 
 /// `ghfix migrate`.
 pub fn run(args: &MigrateArgs) -> u8 {
-    if let Some(MigrateAction::Merge { files, output }) = &args.action {
-        return merge(files, output);
+    match &args.action {
+        Some(MigrateAction::Merge { files, output }) => return merge(files, output),
+        Some(MigrateAction::Status {
+            work_dir,
+            report,
+            api_url,
+        }) => return status(work_dir, report.as_deref(), api_url),
+        None => {}
     }
     match campaign(args) {
         Ok(code) => code,
@@ -382,7 +394,11 @@ fn table(results: &Results) -> String {
     for (name, r) in &results.repositories {
         let details = r
             .pull_request
-            .clone()
+            .as_ref()
+            .map(|u| match (&r.pr_state, &r.checks) {
+                (Some(s), Some(c)) => format!("{u} ({s}, checks {c})"),
+                _ => u.clone(),
+            })
             .or_else(|| r.reason.clone())
             .or_else(|| r.branch.clone())
             .unwrap_or_default();
@@ -408,6 +424,57 @@ fn table(results: &Results) -> String {
     let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
     out.push_str(&format!("{}\n", summary.join(", ")));
     out
+}
+
+/// `ghfix migrate status`: each pull request's state and checks, read again into the results;
+/// the HTML report when asked.
+fn status(work: &Path, report: Option<&Path>, api: &str) -> u8 {
+    let path = work.join("results.json");
+    let mut results: Results = match std::fs::read_to_string(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+    {
+        Ok(r) => r,
+        Err(e) => return input_error(format!("{}: {e}", path.display())),
+    };
+    let with_prs = results
+        .repositories
+        .values()
+        .any(|r| r.pull_request.is_some());
+    if with_prs {
+        let Some(token) = ["GH_TOKEN", "GITHUB_TOKEN"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|t| !t.is_empty()))
+        else {
+            return input_error("migrate status needs a token in GH_TOKEN or GITHUB_TOKEN");
+        };
+        let client = Client::new(api, token);
+        for (name, r) in results.repositories.iter_mut() {
+            let Some(number) = r
+                .pull_request
+                .as_deref()
+                .and_then(|u| u.rsplit('/').next())
+                .and_then(|n| n.parse::<u64>().ok())
+            else {
+                continue;
+            };
+            match client.pull_request_state(name, number) {
+                Ok((state, checks)) => {
+                    r.pr_state = Some(state);
+                    r.checks = Some(checks);
+                }
+                Err(e) => crate::eprintln_masked!("ghfix: {name}: {e}"),
+            }
+        }
+        save(&path, &results);
+    }
+    if let Some(report) = report {
+        if let Err(e) = std::fs::write(report, crate::report::campaign::html(&results)) {
+            return input_error(format!("{}: {e}", report.display()));
+        }
+    }
+    crate::print_masked!("{}", table(&results));
+    EXIT_OK
 }
 
 /// `ghfix migrate merge`: the shards' results in one file (a repository in several keeps the

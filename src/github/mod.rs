@@ -267,6 +267,44 @@ impl Client {
     }
 }
 
+impl Client {
+    /// A pull request's state (`open`, `merged`, `closed`) and its checks (`passing`,
+    /// `failing`, `pending`, `none`), from the pull request and its head commit's check runs.
+    pub fn pull_request_state(&self, repo: &str, number: u64) -> Result<(String, String), String> {
+        let pr = self.call("GET", &format!("/repos/{repo}/pulls/{number}"), None)?;
+        let state = if pr["merged"].as_bool() == Some(true) {
+            "merged"
+        } else {
+            pr["state"].as_str().unwrap_or("unknown")
+        };
+        let head = pr["head"]["sha"].as_str().unwrap_or_default();
+        let runs = self.call(
+            "GET",
+            &format!("/repos/{repo}/commits/{head}/check-runs?per_page=100"),
+            None,
+        )?;
+        let runs = runs["check_runs"].as_array().cloned().unwrap_or_default();
+        let checks = if runs.is_empty() {
+            "none"
+        } else if runs.iter().any(|r| {
+            matches!(
+                r["conclusion"].as_str(),
+                Some("failure" | "timed_out" | "cancelled" | "action_required")
+            )
+        }) {
+            "failing"
+        } else if runs
+            .iter()
+            .any(|r| r["status"].as_str() != Some("completed"))
+        {
+            "pending"
+        } else {
+            "passing"
+        };
+        Ok((state.to_string(), checks.to_string()))
+    }
+}
+
 /// One file of a commit made through the API.
 pub struct File<'a> {
     /// Path in the repository (`/`-separated).

@@ -1,5 +1,6 @@
 //! Output for people and machines: diffs, findings, JSON, SARIF and GitHub annotations.
 
+pub mod campaign;
 pub mod diff;
 pub mod findings;
 
