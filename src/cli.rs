@@ -134,7 +134,8 @@ pub struct ApplyArgs {
     /// What to check and which rules.
     #[command(flatten)]
     pub run: RunArgs,
-    /// Print the diff instead of writing; exit 1 when anything would change.
+    /// Print the diff instead of writing; exit 1 when a diff is pending, 0 when none is (even if
+    /// findings remain that no fix covers: `check` reports those).
     #[arg(long)]
     pub dry_run: bool,
     /// Also apply fixes marked unsafe.

@@ -605,3 +605,26 @@ fn the_distributed_action_and_its_example_workflow_pass_ghfix_itself() {
     let hooks = read(".pre-commit-hooks.yaml");
     assert!(hooks.contains("id: ghfix") && hooks.contains(r"^\.github/(workflows|actions)/"));
 }
+
+/// A path that does not exist is named as such (exit 2); `apply --dry-run` exits 1 only when a
+/// diff is pending, 0 when only unfixable findings remain.
+#[test]
+fn missing_paths_and_dry_run_exit_codes() {
+    let dir = repo(&[(
+        ".github/workflows/ci.yml",
+        "on: push\npermissions:\n  contents: read\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: gh pr list\n        env:\n          GH_TOKEN: ${{ secrets.BOT_PAT }}\n",
+    )]);
+    let (code, out, _) = ghfix(&["check", "missing.yml"], dir.path());
+    assert_eq!(code, 2);
+    assert!(out.contains("missing.yml: no such file or folder"), "{out}");
+    let (check, _, _) = ghfix(&["check"], dir.path());
+    let (dry, out, _) = ghfix(&["apply", "--dry-run"], dir.path());
+    assert_eq!((check, dry, out.as_str()), (1, 0, ""));
+    write(
+        &dir.path().join(".github/workflows/two.yml"),
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: make\n",
+    );
+    let (dry, out, _) = ghfix(&["apply", "--dry-run"], dir.path());
+    assert_eq!(dry, 1);
+    assert!(out.contains("+permissions:"), "{out}");
+}

@@ -232,13 +232,23 @@ fn campaign(args: &MigrateArgs) -> Result<u8, String> {
         save(&state_path, &all);
     };
     let last_pr = Mutex::new(None::<Instant>);
+    let defaults = crate::config::Loaded::load(None, &args.work_dir)?;
+    let shared = crate::commands::run::load_engine_with(&defaults, args.rules_dir.as_deref())
+        .map_err(|_| "the rules do not load".to_string())?;
+    if let Some(unknown) = args
+        .rules
+        .iter()
+        .find(|r| !shared.rules.iter().any(|x| &x.id == *r))
+    {
+        return Err(format!("no rule `{unknown}` (see `ghfix rules`)"));
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.concurrency.max(1))
         .build()
         .map_err(|e| e.to_string())?;
     pool.install(|| {
         todo.par_iter().for_each(|t| {
-            let done = one(args, t, &record, &last_pr);
+            let done = one(args, &shared, t, &record, &last_pr);
             let line = match &done.outcome[..] {
                 "failed" => format!(
                     "{}: failed: {}",
@@ -267,6 +277,7 @@ fn campaign(args: &MigrateArgs) -> Result<u8, String> {
 /// Migrates one repository, recording each step.
 fn one(
     args: &MigrateArgs,
+    shared: &crate::rules::engine::Engine,
     t: &Target,
     record: &dyn Fn(&str, RepoResult),
     last_pr: &Mutex<Option<Instant>>,
@@ -302,7 +313,26 @@ fn one(
         online: false,
         api_url: args.api_url.clone(),
     };
-    let Ok((_, files)) = crate::commands::run::run(&run_args, Some(args.allow_unsafe)) else {
+    // The campaign's engine serves every repository without a configuration of its own.
+    let loaded = match crate::config::Loaded::load(None, &dir) {
+        Ok(l) => l,
+        Err(e) => return fail(r, e),
+    };
+    let own;
+    let engine = if loaded.file.is_none() {
+        shared
+    } else {
+        match crate::commands::run::load_engine_with(&loaded, args.rules_dir.as_deref()) {
+            Ok(e) => {
+                own = e;
+                &own
+            }
+            Err(_) => return fail(r, "its ghfix configuration does not load".into()),
+        }
+    };
+    let Ok(files) =
+        crate::commands::run::run_with(engine, &loaded, &run_args, Some(args.allow_unsafe))
+    else {
         return fail(
             r,
             "ghfix could not run on it (see the message above)".into(),
@@ -360,11 +390,9 @@ fn one(
         }
         *last = Some(Instant::now());
     }
-    let prefix = crate::config::Loaded::load(None, &dir)
-        .map(|l| l.config.branch_prefix)
-        .unwrap_or_else(|_| "ghfix/".into());
+    let prefix = &loaded.config.branch_prefix;
     let quiet = |_: String| {};
-    match deliver(&publish, &args.api_url, &prefix, &dir, &files, &quiet) {
+    match deliver(&publish, &args.api_url, prefix, &dir, &files, &quiet) {
         Ok(done) => {
             r.outcome = "changed".into();
             r.step = "delivered".into();

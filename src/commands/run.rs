@@ -51,6 +51,12 @@ pub fn discover(paths: &[PathBuf]) -> files::Found {
     };
     let mut found = files::Found::default();
     for p in paths {
+        if std::fs::symlink_metadata(p).is_err() {
+            found
+                .skipped
+                .push((p.clone(), "no such file or folder".to_string()));
+            continue;
+        }
         let root = match files::boundary(p) {
             Ok(r) => r,
             Err(e) => {
@@ -192,7 +198,7 @@ pub fn print_config(explicit: Option<&Path>) -> u8 {
 
 /// The rules and knowledge for a configured run: the embedded ones, the configuration's rule
 /// folders, `--rules DIR`; then the configuration's selection and severities.
-fn load_engine_with(loaded: &Loaded, dir: Option<&Path>) -> Result<Engine, u8> {
+pub fn load_engine_with(loaded: &Loaded, dir: Option<&Path>) -> Result<Engine, u8> {
     let folders = loaded.rule_folders();
     let all: Vec<&Path> = folders.iter().map(PathBuf::as_path).chain(dir).collect();
     let mut engine = Engine::load_folders(&all).map_err(input_error)?;
@@ -208,6 +214,29 @@ pub fn run(args: &RunArgs, fix: Option<bool>) -> Result<(Engine, Vec<FileResult>
     let root = run_root(&args.paths);
     let loaded = load_config(args.config.as_deref(), &root)?;
     let mut engine = load_engine_with(&loaded, args.rules_dir.as_deref())?;
+    if args.online {
+        let texts: Vec<String> = discover(&args.paths)
+            .files
+            .iter()
+            .filter_map(|f| files::read_text(&f.real, &f.shown).ok())
+            .collect();
+        let fetcher = Fetcher::new(&args.api_url);
+        for warning in fetcher.learn(&mut engine.kb, texts.iter().map(String::as_str)) {
+            crate::eprintln_masked!("ghfix: warning: --online: {warning}");
+        }
+    }
+    let results = run_with(&engine, &loaded, args, fix)?;
+    Ok((engine, results))
+}
+
+/// [`run`] with the rules and the configuration already loaded (a campaign loads the engine
+/// once for every repository without a configuration of its own).
+pub fn run_with(
+    engine: &Engine,
+    loaded: &Loaded,
+    args: &RunArgs,
+    fix: Option<bool>,
+) -> Result<Vec<FileResult>, u8> {
     if let Some(unknown) = args
         .rules
         .iter()
@@ -234,18 +263,6 @@ pub fn run(args: &RunArgs, fix: Option<bool>) -> Result<(Engine, Vec<FileResult>
             "no workflow files found (looked for .github/workflows and .github/actions)",
         ));
     }
-    if args.online {
-        let texts: Vec<String> = found
-            .files
-            .iter()
-            .filter_map(|f| files::read_text(&f.real, &f.shown).ok())
-            .collect();
-        let fetcher = Fetcher::new(&args.api_url);
-        for warning in fetcher.learn(&mut engine.kb, texts.iter().map(String::as_str)) {
-            crate::eprintln_masked!("ghfix: warning: --online: {warning}");
-        }
-    }
-    let engine = engine;
     let mut results: Vec<FileResult> = found
         .files
         .par_iter()
@@ -293,7 +310,7 @@ pub fn run(args: &RunArgs, fix: Option<bool>) -> Result<(Engine, Vec<FileResult>
         result.error = Some(format!("{}: {why}", path.display()));
         result
     }));
-    Ok((engine, results))
+    Ok(results)
 }
 
 static LOCAL_USES: std::sync::LazyLock<regex::Regex> =
@@ -388,7 +405,15 @@ pub fn apply(args: &ApplyArgs, colour: bool) -> u8 {
     let code = exit_code(&results);
     if write_failed {
         EXIT_INPUT
-    } else if code == EXIT_OK && args.dry_run && changed {
+    } else if args.dry_run && code == EXIT_FINDINGS {
+        // A dry run answers one question, for CI gates: is a diff pending? (`check` answers
+        // whether findings remain.)
+        if changed {
+            EXIT_FINDINGS
+        } else {
+            EXIT_OK
+        }
+    } else if args.dry_run && code == EXIT_OK && changed {
         EXIT_FINDINGS
     } else {
         code

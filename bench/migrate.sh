@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Benchmark of `ghfix migrate` over N local repositories (default 200), each a bare remote holding
+# one workflow of the shared corpus: a dry run, then a run that commits and pushes to the local
+# remotes, beside its floor in the same run: a bare `git clone` of the same repositories. Prints
+# seconds, the cost per repository, and ghfix's own share of the per-repository total (target:
+# under 20%). Usage: bench/migrate.sh [N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-200}
+cargo build --release --quiet --bin ghfix
+ghfix=$PWD/target/release/ghfix
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+files=(../shared/corpus/workflows/*.yml)
+list="$work/repos.txt"
+for i in $(seq 1 "$n"); do
+    src="$work/src/r$i"
+    mkdir -p "$src/.github/workflows"
+    cp "${files[$(( (i - 1) % ${#files[@]} ))]}" "$src/.github/workflows/ci.yml"
+    git -C "$src" init -q -b main
+    git -C "$src" add -A
+    git -C "$src" -c user.name=bench -c user.email=bench@example.com commit -qm init
+    git clone -q --bare "$src" "$work/remotes/bench/r$i"
+    echo "file://$work/remotes/bench/r$i" >> "$list"
+done
+seconds() { local start=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; echo "$(date +%s.%N) - $start" | bc; }
+clone() { mkdir -p "$work/clones"; while read -r url; do git clone -q "$url" "$work/clones/$(basename "$url")"; done < "$list"; }
+floor=$(seconds clone)
+dry=$(seconds "$ghfix" migrate --repos "$list" --work-dir "$work/dry" --dry-run --concurrency 1)
+push=$(seconds "$ghfix" migrate --repos "$list" --work-dir "$work/push" --concurrency 1)
+per() { echo "scale=2; $1 * 1000 / $n" | bc; }
+share() { echo "scale=1; ($1 - $floor) * 100 / $1" | bc; }
+echo "repositories: $n (one process, one at a time, for comparison with the clone loop)"
+echo "git clone (floor):        ${floor}s  $(per "$floor") ms/repository"
+echo "migrate --dry-run:        ${dry}s  $(per "$dry") ms/repository  ghfix's share $(share "$dry")%"
+echo "migrate (commit + push):  ${push}s  $(per "$push") ms/repository  ghfix's share $(share "$push")%"
