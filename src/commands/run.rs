@@ -266,7 +266,7 @@ pub fn run_with(
     let mut results: Vec<FileResult> = found
         .files
         .par_iter()
-        .map(|f| process(&engine, f, args, fix, None))
+        .map(|f| process(engine, f, args, fix, None))
         .collect();
     // Fixing a local action or reusable workflow changes what its callers need: the files are
     // analysed again against the fixed callees until nothing moves, so one run reaches the
@@ -290,7 +290,7 @@ pub fn run_with(
             .zip(&results)
             .map(|(f, r)| {
                 r.calls_local
-                    .then(|| process(&engine, f, args, fix, Some(&pending)))
+                    .then(|| process(engine, f, args, fix, Some(&pending)))
             })
             .collect();
         let mut moved = false;
