@@ -46,6 +46,14 @@ pub enum Command {
     Apply(ApplyArgs),
     /// List the rules.
     Rules(RulesArgs),
+    /// Print a shell completion script (`ghfix completions bash > /etc/bash_completion.d/ghfix`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff: `ghfix man > ghfix.1; man ./ghfix.1`).
+    Man,
     /// Run the inline test cases of every rule (embedded, plus `--rules DIR`).
     TestRules(RulesArgs),
     /// Show a rule's documentation and the examples its tests hold.

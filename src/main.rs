@@ -31,6 +31,18 @@ fn main() -> ExitCode {
         Command::Migrate(args) => commands::migrate::run(&args),
         Command::Apply(args) => commands::run::apply(&args, colour),
         Command::Rules(args) => commands::run::list_rules(args.rules_dir.as_deref()),
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "ghfix", &mut std::io::stdout());
+            0
+        }
+        Command::Man => {
+            let page = clap_mangen::Man::new(Cli::command());
+            match page.render(&mut std::io::stdout()) {
+                Ok(()) => 0,
+                Err(e) => commands::input_error(e),
+            }
+        }
         Command::Explain { rule, rules_dir } => {
             commands::run::explain(&rule, rules_dir.as_deref(), colour)
         }

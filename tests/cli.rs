@@ -628,3 +628,70 @@ fn missing_paths_and_dry_run_exit_codes() {
     assert_eq!(dry, 1);
     assert!(out.contains("+permissions:"), "{out}");
 }
+
+/// The SARIF report passes Microsoft's validator (`sarif-multitool validate`, from npm; the path
+/// in SARIF_MULTITOOL, else on PATH) with no error and no warning. Skipped, with a message,
+/// where it is not installed.
+#[test]
+fn sarif_output_passes_the_sarif_multitool_validator() {
+    let tool = std::env::var("SARIF_MULTITOOL").unwrap_or_else(|_| "sarif-multitool".into());
+    if std::process::Command::new(&tool)
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("sarif-multitool is not installed (npm install @microsoft/sarif-multitool): SARIF not validated");
+        return;
+    }
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sample-repo");
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&sample, dir.path());
+    let (code, out, _) = ghfix(&["check", "--format", "sarif"], dir.path());
+    assert_eq!(code, 1);
+    let file = dir.path().join("out.sarif");
+    std::fs::write(&file, out).unwrap();
+    let run = std::process::Command::new(&tool)
+        .arg("validate")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let report =
+        String::from_utf8_lossy(&run.stdout).into_owned() + &String::from_utf8_lossy(&run.stderr);
+    assert!(
+        report.contains("Analysis completed successfully"),
+        "{report}"
+    );
+    assert!(
+        !report.contains(": error ") && !report.contains(": warning "),
+        "{report}"
+    );
+}
+
+/// Shell completions and the manual page come from the clap definitions.
+#[test]
+fn completions_and_the_manual_page_are_generated() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let (code, out, err) = ghfix(&["completions", shell], dir.path());
+        assert_eq!(code, 0, "{shell}: {err}");
+        assert!(
+            out.contains("migrate") && out.contains("--commit-via"),
+            "{shell}"
+        );
+    }
+    let (_, bash, _) = ghfix(&["completions", "bash"], dir.path());
+    let script = dir.path().join("ghfix.bash");
+    std::fs::write(&script, bash).unwrap();
+    let syntax = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .status()
+        .unwrap();
+    assert!(syntax.success(), "the bash completion does not parse");
+    let (code, man, _) = ghfix(&["man"], dir.path());
+    assert_eq!(code, 0);
+    assert!(
+        man.contains(".TH ghfix 1") && man.contains("migrate"),
+        "{man}"
+    );
+}

@@ -24,6 +24,19 @@ fn sarif_level(severity: Severity) -> &'static str {
     }
 }
 
+/// A rule's SARIF `name`, readable and distinct from its id: `least-privilege-permissions` →
+/// `LeastPrivilegePermissions`.
+fn pascal(id: &str) -> String {
+    id.split(['-', '_'])
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
 fn sarif(results: &[FileResult], rules: &[Rule]) -> String {
     use serde_json::json;
     let driver_rules: Vec<_> = rules
@@ -31,7 +44,7 @@ fn sarif(results: &[FileResult], rules: &[Rule]) -> String {
         .map(|r| {
             json!({
                 "id": r.id,
-                "name": r.id,
+                "name": pascal(&r.id),
                 "shortDescription": { "text": r.title },
                 "fullDescription": { "text": r.docs.trim() },
                 "help": { "text": r.docs.trim(), "markdown": r.docs.trim() },
@@ -76,6 +89,7 @@ fn sarif(results: &[FileResult], rules: &[Rule]) -> String {
             "tool": { "driver": {
                 "name": "ghfix",
                 "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": env!("CARGO_PKG_HOMEPAGE"),
                 "rules": driver_rules,
             }},
             "invocations": [{
