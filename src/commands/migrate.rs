@@ -246,6 +246,17 @@ fn campaign(args: &MigrateArgs) -> Result<u8, String> {
         .num_threads(args.concurrency.max(1))
         .build()
         .map_err(|e| e.to_string())?;
+    // A progress bar on a terminal; plain lines otherwise (logs, CI).
+    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        let bar = indicatif::ProgressBar::new(todo.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {msg}")
+                .expect("a valid template"),
+        );
+        Some(bar)
+    } else {
+        None
+    };
     pool.install(|| {
         todo.par_iter().for_each(|t| {
             let done = one(args, &shared, t, &record, &last_pr);
@@ -264,10 +275,20 @@ fn campaign(args: &MigrateArgs) -> Result<u8, String> {
                         .unwrap_or_default()
                 ),
             };
-            crate::eprintln_masked!("{line}");
+            let line = crate::workflow::credentials::mask(&line);
+            match &bar {
+                Some(bar) => {
+                    bar.println(line);
+                    bar.inc(1);
+                }
+                None => eprintln!("{line}"),
+            }
             record(&t.name, done);
         })
     });
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     let results = state.into_inner().expect("state lock");
     crate::print_masked!("{}", table(&results));
     let failed = results.repositories.values().any(|r| r.outcome == "failed");
