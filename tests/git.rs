@@ -488,3 +488,39 @@ fn the_commit_can_be_made_through_the_api() {
     );
     assert_eq!(reference["sha"], "0123456789abcdef0123456789abcdef01234567");
 }
+
+/// A regenerated branch is never forced over commits someone else pushed to the remote.
+#[test]
+fn a_forced_push_never_replaces_someone_elses_commits_on_the_remote() {
+    let (dir, _repo) = repo(&[(".github/workflows/ci.yml", WORKFLOW)]);
+    let remote = tempfile::tempdir().unwrap();
+    Repository::init_bare(remote.path()).unwrap();
+    let url = format!("file://{}", remote.path().display());
+    let args = ["apply", "--commit", "--update", "--push", &url];
+    assert_eq!(ghfix(&args, dir.path(), &[]).0, 0);
+    // Someone pushes a commit of their own on top of ghfix's.
+    let bare = Repository::open_bare(remote.path()).unwrap();
+    let name = "refs/heads/ghfix/least-privilege-permissions";
+    let tip = bare.find_reference(name).unwrap().peel_to_commit().unwrap();
+    let sig = Signature::now("Someone", "someone@example.com").unwrap();
+    let theirs = bare
+        .commit(
+            Some(name),
+            &sig,
+            &sig,
+            "review fix",
+            &tip.tree().unwrap(),
+            &[&tip],
+        )
+        .unwrap();
+    // The local branch is regenerated on a new base; the push is refused.
+    std::fs::write(dir.path().join("README.md"), "more\n").unwrap();
+    commit_all(&Repository::open(dir.path()).unwrap(), "more");
+    let (code, _, err) = ghfix(&args, dir.path(), &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("on the remote has commits that ghfix did not make"),
+        "{err}"
+    );
+    assert_eq!(bare.find_reference(name).unwrap().target(), Some(theirs));
+}

@@ -256,6 +256,9 @@ pub fn push(root: &Path, remote: &str, branch: &str, force: bool) -> Result<(), 
         .or_else(|_| repo.remote_anonymous(remote))
         .map_err(|e| format!("remote `{remote}`: {}", e.message()))?;
     let url = remote.url().unwrap_or_default().to_string();
+    if force {
+        foreign_tip(&repo, &mut remote, branch)?;
+    }
     let refused = std::cell::RefCell::new(None);
     let mut callbacks = credentials();
     callbacks.push_update_reference(|_, status| {
@@ -276,6 +279,36 @@ pub fn push(root: &Path, remote: &str, branch: &str, force: bool) -> Result<(), 
         (Err(e), _) => e.message().to_string(),
     };
     Err(explain_push_refusal(&url, &why))
+}
+
+/// Refuses to replace `branch` on `remote` when its tip there is not a ghfix commit: someone
+/// else pushed to it, and a forced push would throw their work away.
+fn foreign_tip(repo: &Repository, remote: &mut git2::Remote, branch: &str) -> Result<(), String> {
+    let mut fetch = git2::FetchOptions::new();
+    fetch.remote_callbacks(credentials());
+    let tracking = format!("refs/ghfix/remote-tip/{branch}");
+    let refspec = format!("+refs/heads/{branch}:{tracking}");
+    // A branch the remote does not have is fine; so is one it cannot tell about.
+    if remote
+        .fetch(&[refspec.as_str()], Some(&mut fetch), None)
+        .is_err()
+    {
+        return Ok(());
+    }
+    let Ok(mut reference) = repo.find_reference(&tracking) else {
+        return Ok(());
+    };
+    let ours = reference
+        .peel_to_commit()
+        .is_ok_and(|c| c.message().unwrap_or_default().contains(TRAILER));
+    let _ = reference.delete();
+    if ours {
+        Ok(())
+    } else {
+        Err(format!(
+            "branch `{branch}` on the remote has commits that ghfix did not make; it is left as it is"
+        ))
+    }
 }
 
 /// A push refusal in words: GitHub refuses workflow changes from a token without the
