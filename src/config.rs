@@ -34,6 +34,10 @@ pub struct Config {
     /// The prefix of branches ghfix creates for its commits.
     #[serde(default = "default_branch_prefix")]
     pub branch_prefix: String,
+    /// Author and committer of ghfix's commits, `Name <email>` (default: the repository's git
+    /// configuration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
 }
 
 /// Rule selection.
@@ -80,6 +84,7 @@ impl Default for Config {
             rule_folders: Vec::new(),
             app_token: AppToken::default(),
             branch_prefix: default_branch_prefix(),
+            author: None,
         }
     }
 }

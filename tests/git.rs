@@ -524,3 +524,24 @@ fn a_forced_push_never_replaces_someone_elses_commits_on_the_remote() {
     );
     assert_eq!(bare.find_reference(name).unwrap().target(), Some(theirs));
 }
+
+/// `author:` in the configuration signs the commit when no --author is given.
+#[test]
+fn the_configured_author_signs_the_commit() {
+    let (dir, repo) = repo(&[
+        (".github/workflows/ci.yml", WORKFLOW),
+        (
+            ".github/ghfix.yml",
+            "author: Workflow Bot <bot@example.com>\n",
+        ),
+    ]);
+    let (code, _, err) = ghfix(&["apply", "--commit"], dir.path(), &[]);
+    assert_eq!(code, 0, "{err}");
+    let commit = repo
+        .revparse_single("ghfix/least-privilege-permissions")
+        .unwrap()
+        .peel_to_commit()
+        .unwrap();
+    assert_eq!(commit.author().name(), Some("Workflow Bot"));
+    assert_eq!(commit.committer().email(), Some("bot@example.com"));
+}

@@ -411,9 +411,15 @@ fn one(
         }
         *last = Some(Instant::now());
     }
-    let prefix = &loaded.config.branch_prefix;
     let quiet = |_: String| {};
-    match deliver(&publish, &args.api_url, prefix, &dir, &files, &quiet) {
+    match deliver(
+        &publish,
+        &args.api_url,
+        &loaded.config,
+        &dir,
+        &files,
+        &quiet,
+    ) {
         Ok(done) => {
             r.outcome = "changed".into();
             r.step = "delivered".into();

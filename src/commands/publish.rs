@@ -8,6 +8,7 @@ use std::path::Path;
 use crate::cli::{CommitVia, PublishArgs};
 use crate::commands::run::FileResult;
 use crate::commands::{input_error, EXIT_OK};
+use crate::config::Config;
 use crate::git::{self, Change, Request};
 use crate::github::{Client, File, PullRequest};
 
@@ -132,7 +133,7 @@ pub struct Delivered {
 pub fn deliver(
     args: &PublishArgs,
     api: &str,
-    prefix: &str,
+    config: &Config,
     start: &Path,
     results: &[FileResult],
     log: &dyn Fn(String),
@@ -153,12 +154,12 @@ pub fn deliver(
     let branch = args
         .branch
         .clone()
-        .unwrap_or_else(|| default_branch(prefix, &rules));
+        .unwrap_or_else(|| default_branch(&config.branch_prefix, &rules));
     let message = commit_message(args.message.as_deref(), results);
     let request = Request {
         branch: &branch,
         message: &message,
-        author: args.author.as_deref(),
+        author: args.author.as_deref().or(config.author.as_deref()),
         update: args.update,
     };
     let outcome = git::commit(start, &changes, &request)?;
@@ -260,12 +261,12 @@ pub fn deliver(
 pub fn publish(
     args: &PublishArgs,
     api: &str,
-    prefix: &str,
+    config: &Config,
     start: &Path,
     results: &[FileResult],
 ) -> u8 {
     let log = |line: String| crate::eprintln_masked!("ghfix: {line}");
-    match deliver(args, api, prefix, start, results, &log) {
+    match deliver(args, api, config, start, results, &log) {
         Ok(done) if done.branch.is_empty() => {
             log("nothing to commit: no fix applies".into());
             EXIT_OK

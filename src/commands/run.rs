@@ -356,8 +356,8 @@ pub fn apply(args: &ApplyArgs, colour: bool) -> u8 {
     };
     if args.publish.commit {
         let root = run_root(&args.run.paths);
-        let prefix = match load_config(args.run.config.as_deref(), &root) {
-            Ok(loaded) => loaded.config.branch_prefix,
+        let config = match load_config(args.run.config.as_deref(), &root) {
+            Ok(loaded) => loaded.config,
             Err(code) => return code,
         };
         crate::print_masked!(
@@ -367,7 +367,7 @@ pub fn apply(args: &ApplyArgs, colour: bool) -> u8 {
         let published = crate::commands::publish::publish(
             &args.publish,
             &args.run.api_url,
-            &prefix,
+            &config,
             &root,
             &results,
         );
