@@ -174,6 +174,12 @@ pub struct MigrateArgs {
     /// Also forks (with --org).
     #[arg(long, requires = "org")]
     pub include_forks: bool,
+    /// Only repositories with one of these topics (with --org; repeatable).
+    #[arg(long = "topic", value_name = "TOPIC", requires = "org")]
+    pub topics: Vec<String>,
+    /// Only repositories whose main language is this (with --org; any case).
+    #[arg(long, value_name = "LANGUAGE", requires = "org")]
+    pub language: Option<String>,
     /// Where clones, diffs and `results.json` live; a second run reuses the clones.
     #[arg(long, value_name = "DIR", default_value = "ghfix-migrate")]
     pub work_dir: PathBuf,
@@ -236,6 +242,9 @@ pub struct MigrateDelivery {
     /// Open pull requests as drafts.
     #[arg(long)]
     pub draft: bool,
+    /// Turn on auto-merge (squash) for each pull request.
+    #[arg(long)]
+    pub auto_merge: bool,
     /// Labels (repeatable).
     #[arg(long = "label", value_name = "LABEL")]
     pub labels: Vec<String>,
@@ -321,6 +330,9 @@ pub struct PublishArgs {
     /// Open the pull request as a draft.
     #[arg(long, requires = "open_pr")]
     pub draft: bool,
+    /// Turn on auto-merge (squash) for the pull request.
+    #[arg(long, requires = "open_pr")]
+    pub auto_merge: bool,
     /// Labels for the pull request (repeatable).
     #[arg(long = "label", value_name = "LABEL", requires = "open_pr")]
     pub labels: Vec<String>,

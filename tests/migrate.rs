@@ -263,11 +263,19 @@ fn an_organisation_is_listed_page_by_page_and_gets_pull_requests() {
             })
         })
         .collect();
-    page1.push(serde_json::json!({"full_name": "acme/alpha", "clone_url": alpha, "archived": false, "fork": false, "size": 5}));
-    let page2 = serde_json::json!([{"full_name": "acme/beta", "clone_url": beta, "archived": false, "fork": false, "size": 5}]);
+    page1.push(serde_json::json!({"full_name": "acme/alpha", "clone_url": alpha, "archived": false, "fork": false, "size": 5, "topics": ["ci", "web"], "language": "Rust"}));
+    let page2 = serde_json::json!([
+        {"full_name": "acme/beta", "clone_url": beta, "archived": false, "fork": false, "size": 5, "topics": ["ci"], "language": "rust"},
+        {"full_name": "acme/go-thing", "clone_url": "file:///nowhere", "archived": false, "fork": false, "size": 5, "topics": ["ci"], "language": "Go"},
+        {"full_name": "acme/untagged", "clone_url": "file:///nowhere", "archived": false, "fork": false, "size": 5, "topics": [], "language": "Rust"}
+    ]);
     let pr = |n: u32, repo: &str| {
-        format!(r#"{{"number": {n}, "html_url": "https://github.com/acme/{repo}/pull/{n}"}}"#)
+        format!(
+            r#"{{"number": {n}, "node_id": "PR_{repo}", "html_url": "https://github.com/acme/{repo}/pull/{n}"}}"#
+        )
     };
+    let merged =
+        r#"{"data": {"enablePullRequestAutoMerge": {"clientMutationId": null}}}"#.to_string();
     let (api, seen) = common::fake_api(vec![
         (
             "GET",
@@ -292,8 +300,10 @@ fn an_organisation_is_listed_page_by_page_and_gets_pull_requests() {
         ),
         ("GET", "/repos/acme/alpha/pulls", 200, "", "[]".into()),
         ("POST", "/repos/acme/alpha/pulls", 201, "", pr(1, "alpha")),
+        ("POST", "/graphql", 200, "", merged.clone()),
         ("GET", "/repos/acme/beta/pulls", 200, "", "[]".into()),
         ("POST", "/repos/acme/beta/pulls", 201, "", pr(2, "beta")),
+        ("POST", "/graphql", 200, "", merged),
     ]);
     let work = root.join("work");
     let args = [
@@ -307,6 +317,11 @@ fn an_organisation_is_listed_page_by_page_and_gets_pull_requests() {
         "--open-pr",
         "--concurrency",
         "1",
+        "--topic",
+        "ci",
+        "--language",
+        "RUST",
+        "--auto-merge",
     ];
     let (code, out, err) = common::run_ghfix(&args, root, &[("GH_TOKEN", "t")]);
     assert_eq!(code, 0, "{out}{err}");
@@ -329,8 +344,21 @@ fn an_organisation_is_listed_page_by_page_and_gets_pull_requests() {
         .collect();
     assert_eq!(
         created,
-        ["/repos/acme/alpha/pulls", "/repos/acme/beta/pulls"]
+        [
+            "/repos/acme/alpha/pulls",
+            "/graphql",
+            "/repos/acme/beta/pulls",
+            "/graphql"
+        ]
     );
+    let seen = seen.lock().unwrap();
+    let mutation = seen.iter().find(|s| s.path == "/graphql").unwrap();
+    let body: serde_json::Value = serde_json::from_str(&mutation.body).unwrap();
+    assert!(body["query"]
+        .as_str()
+        .unwrap()
+        .contains("enablePullRequestAutoMerge"));
+    assert_eq!(body["variables"]["id"], "PR_alpha");
 }
 
 /// `migrate status` reads each pull request's state and checks into the results, and the HTML

@@ -142,7 +142,15 @@ fn targets(args: &MigrateArgs) -> Result<Vec<Target>, String> {
     Ok(repos
         .into_iter()
         .filter(|r| {
-            (args.include_archived || !r.archived) && (args.include_forks || !r.fork) && !r.empty
+            (args.include_archived || !r.archived)
+                && (args.include_forks || !r.fork)
+                && !r.empty
+                && (args.topics.is_empty() || r.topics.iter().any(|t| args.topics.contains(t)))
+                && args.language.as_ref().is_none_or(|l| {
+                    r.language
+                        .as_ref()
+                        .is_some_and(|x| x.eq_ignore_ascii_case(l))
+                })
         })
         .map(|r| Target {
             name: r.full_name,
@@ -399,6 +407,7 @@ fn one(
         repo: Some(t.name.clone()),
         base: None,
         draft: d.draft,
+        auto_merge: d.auto_merge,
         labels: d.labels.clone(),
         reviewers: d.reviewers.clone(),
         pr_body_file: None,

@@ -246,6 +246,7 @@ pub fn deliver(
         draft: args.draft,
         labels: &args.labels,
         reviewers: &args.reviewers,
+        auto_merge: args.auto_merge,
     };
     let (url, opened) = client
         .open_or_update(&pr)

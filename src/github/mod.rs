@@ -34,6 +34,8 @@ pub struct PullRequest<'a> {
     pub labels: &'a [String],
     /// Users to ask for review.
     pub reviewers: &'a [String],
+    /// Turn on auto-merge (squash) once it is open.
+    pub auto_merge: bool,
 }
 
 /// An HTTP agent for the API: `timeout` for a whole request, error statuses returned as answers.
@@ -67,7 +69,12 @@ impl Client {
 
     /// One API call, retried while GitHub says to wait; the answer's JSON.
     fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, String> {
-        let url = format!("{}{path}", self.api);
+        // A path below the REST root, or a whole URL (GraphQL's).
+        let url = if path.starts_with("http") {
+            path.to_string()
+        } else {
+            format!("{}{path}", self.api)
+        };
         let mut delay = Duration::from_secs(1);
         for attempt in 1..=ATTEMPTS {
             let request = ureq::http::Request::builder()
@@ -217,8 +224,42 @@ impl Client {
                 Some(&json!({ "reviewers": pr.reviewers })),
             )?;
         }
+        if pr.auto_merge {
+            let id = pull["node_id"]
+                .as_str()
+                .ok_or("GitHub returned no node id")?;
+            self.graphql(
+                "mutation($id: ID!) { enablePullRequestAutoMerge(input: {pullRequestId: $id, mergeMethod: SQUASH}) { clientMutationId } }",
+                &json!({ "id": id }),
+            )
+            .map_err(|e| format!("auto-merge: {e}"))?;
+        }
         let url = pull["html_url"].as_str().unwrap_or_default().to_string();
         Ok((url, opened))
+    }
+}
+
+impl Client {
+    /// One GraphQL request (`/graphql` beside the REST root; GitHub Enterprise Server's
+    /// `/api/v3` becomes `/api/graphql`); its errors are failures.
+    fn graphql(&self, query: &str, variables: &Value) -> Result<Value, String> {
+        let url = match self.api.strip_suffix("/api/v3") {
+            Some(host) => format!("{host}/api/graphql"),
+            None => format!("{}/graphql", self.api),
+        };
+        let answer = self.call(
+            "POST",
+            &url,
+            Some(&json!({ "query": query, "variables": variables })),
+        )?;
+        if let Some(errors) = answer["errors"].as_array().filter(|e| !e.is_empty()) {
+            let messages: Vec<&str> = errors
+                .iter()
+                .filter_map(|e| e["message"].as_str())
+                .collect();
+            return Err(messages.join("; "));
+        }
+        Ok(answer["data"].clone())
     }
 }
 
@@ -235,6 +276,10 @@ pub struct OrgRepo {
     pub fork: bool,
     /// Holds no commits (`size` 0).
     pub empty: bool,
+    /// Its topics.
+    pub topics: Vec<String>,
+    /// Its main language.
+    pub language: Option<String>,
 }
 
 impl Client {
@@ -257,6 +302,15 @@ impl Client {
                     archived: r["archived"].as_bool().unwrap_or(false),
                     fork: r["fork"].as_bool().unwrap_or(false),
                     empty: r["size"].as_u64() == Some(0),
+                    topics: r["topics"]
+                        .as_array()
+                        .map(|t| {
+                            t.iter()
+                                .filter_map(|x| x.as_str().map(str::to_string))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    language: r["language"].as_str().map(str::to_string),
                 });
             }
             if items.len() < 100 {
