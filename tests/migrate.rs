@@ -63,6 +63,19 @@ struct Campaign {
     list: PathBuf,
 }
 
+impl Campaign {
+    /// `migrate --repos LIST --work-dir WORK`.
+    fn args<'a>(&'a self, work: &'a Path) -> Vec<&'a str> {
+        vec![
+            "migrate",
+            "--repos",
+            self.list.to_str().unwrap(),
+            "--work-dir",
+            work.to_str().unwrap(),
+        ]
+    }
+}
+
 /// Three repositories with a workflow to fix, one without workflows, one missing.
 fn campaign() -> Campaign {
     let dir = tempfile::tempdir().unwrap();
@@ -90,13 +103,7 @@ fn campaign() -> Campaign {
 fn a_campaign_commits_to_every_remote_and_retries_only_failures() {
     let c = campaign();
     let work = c.root.join("work");
-    let args = [
-        "migrate",
-        "--repos",
-        c.list.to_str().unwrap(),
-        "--work-dir",
-        work.to_str().unwrap(),
-    ];
+    let args = c.args(&work);
     let (code, out, err) = common::run_ghfix(&args, &c.root, &[]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("3 changed, 1 failed, 1 skipped"), "{out}");
@@ -127,7 +134,7 @@ fn a_campaign_commits_to_every_remote_and_retries_only_failures() {
         "missing",
         &[(".github/workflows/ci.yml", WORKFLOW)],
     );
-    let mut retry = args.to_vec();
+    let mut retry = args.clone();
     retry.push("--retry-failed");
     let (code, out, err) = common::run_ghfix(&retry, &c.root, &[]);
     assert_eq!(code, 0, "{out}{err}");
@@ -147,13 +154,7 @@ fn resume_continues_where_a_stopped_run_left_off() {
     let work = c.root.join("work");
     std::fs::create_dir_all(&work).unwrap();
     // A run that was killed: alpha done, beta started (its branch already pushed).
-    let args = [
-        "migrate",
-        "--repos",
-        c.list.to_str().unwrap(),
-        "--work-dir",
-        work.to_str().unwrap(),
-    ];
+    let args = c.args(&work);
     let (code, _, _) = common::run_ghfix(&args, &c.root, &[]);
     assert_eq!(code, 1);
     let mut state = results(&work);
@@ -164,7 +165,7 @@ fn resume_continues_where_a_stopped_run_left_off() {
         .remove("acme/gamma");
     std::fs::write(work.join("results.json"), state.to_string()).unwrap();
     let alpha_before = state["repositories"]["acme/alpha"].clone();
-    let mut resume = args.to_vec();
+    let mut resume = args.clone();
     resume.push("--resume");
     let (code, out, err) = common::run_ghfix(&resume, &c.root, &[]);
     // beta, gamma and the still missing repository.
