@@ -88,8 +88,16 @@ fn target(line: &str, git_url: &str) -> Option<Target> {
     }
     let trimmed = line.trim_end_matches('/').trim_end_matches(".git");
     let parts: Vec<&str> = trimmed.rsplit(['/', ':']).take(2).collect();
+    // Names become folder names under the work folder: GitHub's characters only, never `..`.
+    let safe = |p: &str| {
+        !p.is_empty()
+            && p != "."
+            && p != ".."
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
     let name = match parts.as_slice() {
-        [repo, owner] => format!("{owner}/{repo}"),
+        [repo, owner] if safe(repo) && safe(owner) => format!("{owner}/{repo}"),
         _ => return None,
     };
     let is_url = line.contains("://") || line.starts_with("git@") || line.starts_with('/');
@@ -125,10 +133,20 @@ fn parse_shard(text: &str) -> Result<(u64, u64), String> {
 fn targets(args: &MigrateArgs) -> Result<Vec<Target>, String> {
     if let Some(file) = &args.repos {
         let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-        return Ok(text
-            .lines()
-            .filter_map(|l| target(l, &args.git_url))
-            .collect());
+        let mut list = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let content = line.split('#').next().unwrap_or_default().trim();
+            match target(line, &args.git_url) {
+                Some(t) => list.push(t),
+                None if content.is_empty() => {}
+                None => crate::eprintln_masked!(
+                    "ghfix: {}:{}: not a repository (owner/name or a clone URL): skipped",
+                    file.display(),
+                    n + 1
+                ),
+            }
+        }
+        return Ok(list);
     }
     let Some(org) = &args.org else {
         return Err("name the repositories: --repos FILE or --org ORG".into());
@@ -578,6 +596,8 @@ mod tests {
         let t = target("file:///tmp/remotes/acme/cogs", "x").unwrap();
         assert_eq!(t.name, "acme/cogs");
         assert!(target("  # nothing", "x").is_none());
+        assert!(target("file:///tmp/../..", "x").is_none());
+        assert!(target("acme/..", "x").is_none());
     }
 
     #[test]

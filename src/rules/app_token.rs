@@ -323,11 +323,16 @@ pub fn setup(names: &AppToken, plan: &Plan) -> String {
         .iter()
         .map(|(s, l)| format!("{}: {}", title(s), l.as_str()))
         .collect();
+    let identity = if plan.sets_identity {
+        " (the job's commits will then be made as the App's bot user)"
+    } else {
+        ""
+    };
     format!(
         "before merging the App-token swap: create a GitHub App with the repository permissions \
          {} (and Workflows: write if the job changes files under .github/workflows), install it \
          on this repository, and store its client ID in the variable `{}` and its private key in \
-         the secret `{}`",
+         the secret `{}`{identity}",
         scopes.join(", "),
         names.client_id_variable,
         names.private_key_secret
