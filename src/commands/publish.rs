@@ -258,13 +258,15 @@ pub fn deliver(
 }
 
 /// `apply --commit ...`: [`deliver`], printing each step; the pull request's URL goes to
-/// standard output. Returns an exit code (`EXIT_OK`, or the input error's).
+/// standard output after a human report (`url_out`), else to standard error, so that a JSON or
+/// SARIF report stays one document. Returns an exit code (`EXIT_OK`, or the input error's).
 pub fn publish(
     args: &PublishArgs,
     api: &str,
     config: &Config,
     start: &Path,
     results: &[FileResult],
+    url_out: bool,
 ) -> u8 {
     let log = |line: String| crate::eprintln_masked!("ghfix: {line}");
     match deliver(args, api, config, start, results, &log) {
@@ -273,7 +275,7 @@ pub fn publish(
             EXIT_OK
         }
         Ok(done) => {
-            if let Some((url, _)) = &done.pull_request {
+            if let Some((url, _)) = done.pull_request.as_ref().filter(|_| url_out) {
                 crate::println_masked!("{url}");
             }
             EXIT_OK

@@ -370,6 +370,7 @@ pub fn apply(args: &ApplyArgs, colour: bool) -> u8 {
             &config,
             &root,
             &results,
+            args.run.format == Format::Human,
         );
         return if published == EXIT_OK {
             exit_code(&results)
