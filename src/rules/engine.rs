@@ -111,6 +111,17 @@ fn reason_text(grant: &Grant) -> String {
     text
 }
 
+/// Commit pins in step labels (`actions/checkout@<sha>`): the comment names the action.
+static PIN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"@[0-9a-fA-F]{12,40}(\.\.\.)?").expect("valid regex")
+});
+
+/// A scope's `# reason` comment: the reasons, with commit pins shortened to the action's name
+/// (`actions/checkout: clone the repository`).
+fn comment_text(grant: &Grant) -> String {
+    PIN.replace_all(&reason_text(grant), "").into_owned()
+}
+
 fn block_ops(path: &Path, scopes: &BTreeMap<String, Grant>, at: Place, comments: bool) -> Vec<Op> {
     let value: Value = Value::Object(
         scopes
@@ -127,7 +138,7 @@ fn block_ops(path: &Path, scopes: &BTreeMap<String, Grant>, at: Place, comments:
         for (scope, grant) in scopes {
             ops.push(Op::Comment {
                 path: path.clone().key(scope.clone()),
-                text: reason_text(grant),
+                text: comment_text(grant),
             });
         }
     }
@@ -179,7 +190,7 @@ fn narrow_in_place(
                 if comments {
                     ops.push(Op::Comment {
                         path: at.clone().key(key.clone()),
-                        text: reason_text(g),
+                        text: comment_text(g),
                     });
                 }
             }
@@ -195,7 +206,7 @@ fn narrow_in_place(
         if comments {
             ops.push(Op::Comment {
                 path: at.clone().key(scope.clone()),
-                text: reason_text(g),
+                text: comment_text(g),
             });
         }
     }
@@ -856,7 +867,7 @@ impl Engine {
                         if comments && block_style {
                             ops.push(Op::Comment {
                                 path: job_block.key(scope.clone()),
-                                text: reason_text(grant),
+                                text: comment_text(grant),
                             });
                         }
                         ops
@@ -1203,6 +1214,22 @@ fn prefix(a: &Path, b: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reason_comments_name_pinned_actions_by_name() {
+        let grant = Grant {
+            level: Level::Write,
+            reasons: vec![
+                "actions/checkout@de0fac2e4500dabe0009e67214ff5f5447ce83dd: clone the repository"
+                    .into(),
+                "step 2: gh release write".into(),
+            ],
+        };
+        assert_eq!(
+            comment_text(&grant),
+            "actions/checkout: clone the repository; step 2: gh release write"
+        );
+    }
 
     /// Runs every rule's inline test cases.
     #[test]
