@@ -593,10 +593,10 @@ mod tests {
             (t.name.as_str(), t.url.as_str()),
             ("acme/gears", "git@github.com:acme/gears.git")
         );
-        let t = target("file:///tmp/remotes/acme/cogs", "x").unwrap();
+        let t = target("https://git.example.com/acme/cogs", "x").unwrap();
         assert_eq!(t.name, "acme/cogs");
         assert!(target("  # nothing", "x").is_none());
-        assert!(target("file:///tmp/../..", "x").is_none());
+        assert!(target("https://git.example.com/../..", "x").is_none());
         assert!(target("acme/..", "x").is_none());
     }
 
