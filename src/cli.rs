@@ -239,17 +239,25 @@ pub struct MigrateDelivery {
     /// Open or update each repository's pull request.
     #[arg(long)]
     pub open_pr: bool,
-    /// Open pull requests as drafts.
-    #[arg(long)]
+    /// How the pull requests look.
+    #[command(flatten)]
+    pub pull_request: PullRequestOptions,
+}
+
+/// The pull request's settings (`--open-pr` of `apply --commit` and of `migrate`).
+#[derive(Debug, Clone, Args)]
+pub struct PullRequestOptions {
+    /// Open the pull request as a draft.
+    #[arg(long, requires = "open_pr")]
     pub draft: bool,
-    /// Turn on auto-merge (squash) for each pull request.
-    #[arg(long)]
+    /// Turn on auto-merge (squash) for the pull request.
+    #[arg(long, requires = "open_pr")]
     pub auto_merge: bool,
-    /// Labels (repeatable).
-    #[arg(long = "label", value_name = "LABEL")]
+    /// Labels for the pull request (repeatable).
+    #[arg(long = "label", value_name = "LABEL", requires = "open_pr")]
     pub labels: Vec<String>,
-    /// Reviewers (repeatable).
-    #[arg(long = "reviewer", value_name = "USER")]
+    /// Reviewers to request (repeatable).
+    #[arg(long = "reviewer", value_name = "USER", requires = "open_pr")]
     pub reviewers: Vec<String>,
 }
 
@@ -327,18 +335,9 @@ pub struct PublishArgs {
     /// The pull request's base branch (default: the branch checked out).
     #[arg(long, value_name = "BRANCH", requires = "open_pr")]
     pub base: Option<String>,
-    /// Open the pull request as a draft.
-    #[arg(long, requires = "open_pr")]
-    pub draft: bool,
-    /// Turn on auto-merge (squash) for the pull request.
-    #[arg(long, requires = "open_pr")]
-    pub auto_merge: bool,
-    /// Labels for the pull request (repeatable).
-    #[arg(long = "label", value_name = "LABEL", requires = "open_pr")]
-    pub labels: Vec<String>,
-    /// Reviewers to request (repeatable).
-    #[arg(long = "reviewer", value_name = "USER", requires = "open_pr")]
-    pub reviewers: Vec<String>,
+    /// How the pull request looks.
+    #[command(flatten)]
+    pub pull_request: PullRequestOptions,
     /// Write the pull request's body (markdown) to PATH, for `gh pr create --body-file`.
     #[arg(long, value_name = "PATH", requires = "commit")]
     pub pr_body_file: Option<PathBuf>,

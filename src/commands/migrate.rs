@@ -151,10 +151,8 @@ fn targets(args: &MigrateArgs) -> Result<Vec<Target>, String> {
     let Some(org) = &args.org else {
         return Err("name the repositories: --repos FILE or --org ORG".into());
     };
-    let token = ["GH_TOKEN", "GITHUB_TOKEN"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|t| !t.is_empty()))
-        .ok_or("--org needs a token in GH_TOKEN or GITHUB_TOKEN")?;
+    let token =
+        crate::github::token_from_env().ok_or("--org needs a token in GH_TOKEN or GITHUB_TOKEN")?;
     let client = Client::new(&args.api_url, token);
     let repos = client.org_repos(org)?;
     Ok(repos
@@ -424,10 +422,7 @@ fn one(
         open_pr: d.open_pr,
         repo: Some(t.name.clone()),
         base: None,
-        draft: d.draft,
-        auto_merge: d.auto_merge,
-        labels: d.labels.clone(),
-        reviewers: d.reviewers.clone(),
+        pull_request: d.pull_request.clone(),
         pr_body_file: None,
     };
     if d.open_pr && args.pr_delay > 0 {
@@ -524,10 +519,7 @@ fn status(work: &Path, report: Option<&Path>, api: &str) -> u8 {
         .values()
         .any(|r| r.pull_request.is_some());
     if with_prs {
-        let Some(token) = ["GH_TOKEN", "GITHUB_TOKEN"]
-            .iter()
-            .find_map(|v| std::env::var(v).ok().filter(|t| !t.is_empty()))
-        else {
+        let Some(token) = crate::github::token_from_env() else {
             return input_error("migrate status needs a token in GH_TOKEN or GITHUB_TOKEN");
         };
         let client = Client::new(api, token);

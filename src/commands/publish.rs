@@ -184,9 +184,7 @@ pub fn deliver(
         std::fs::write(path, &body).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     let github = || -> Result<(Client, String), String> {
-        let token = ["GH_TOKEN", "GITHUB_TOKEN"]
-            .iter()
-            .find_map(|v| std::env::var(v).ok().filter(|t| !t.is_empty()))
+        let token = crate::github::token_from_env()
             .ok_or("a token in GH_TOKEN or GITHUB_TOKEN is needed")?;
         let repo = args
             .repo
@@ -243,10 +241,7 @@ pub fn deliver(
         base: &base,
         title: message.lines().next().unwrap_or_default(),
         body: &body,
-        draft: args.draft,
-        labels: &args.labels,
-        reviewers: &args.reviewers,
-        auto_merge: args.auto_merge,
+        options: &args.pull_request,
     };
     let (url, opened) = client
         .open_or_update(&pr)

@@ -188,10 +188,7 @@ fn signature(repo: &Repository, author: Option<&str>) -> Result<Signature<'stati
 /// Callbacks that authenticate: the ssh agent for ssh remotes, `GH_TOKEN` or `GITHUB_TOKEN`
 /// (as `x-access-token`) for https ones; each offered once.
 fn credentials<'a>() -> git2::RemoteCallbacks<'a> {
-    let token = std::env::var("GH_TOKEN")
-        .or_else(|_| std::env::var("GITHUB_TOKEN"))
-        .ok()
-        .filter(|t| !t.is_empty());
+    let token = crate::github::token_from_env();
     let mut callbacks = git2::RemoteCallbacks::new();
     let mut tried = false;
     callbacks.credentials(move |_url, user, allowed| {

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::cli::PullRequestOptions;
+
 /// A client of one API root with one token.
 pub struct Client {
     api: String,
@@ -28,14 +30,15 @@ pub struct PullRequest<'a> {
     pub title: &'a str,
     /// Markdown body.
     pub body: &'a str,
-    /// Open as a draft.
-    pub draft: bool,
-    /// Labels to add.
-    pub labels: &'a [String],
-    /// Users to ask for review.
-    pub reviewers: &'a [String],
-    /// Turn on auto-merge (squash) once it is open.
-    pub auto_merge: bool,
+    /// Draft, auto-merge, labels and reviewers.
+    pub options: &'a PullRequestOptions,
+}
+
+/// The GitHub token from the environment: `GH_TOKEN`, else `GITHUB_TOKEN` (empty ones skipped).
+pub fn token_from_env() -> Option<String> {
+    ["GH_TOKEN", "GITHUB_TOKEN"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|t| !t.is_empty()))
 }
 
 /// An HTTP agent for the API: `timeout` for a whole request, error statuses returned as answers.
@@ -200,7 +203,7 @@ impl Client {
                         "head": pr.head,
                         "base": pr.base,
                         "body": pr.body,
-                        "draft": pr.draft,
+                        "draft": pr.options.draft,
                         "maintainer_can_modify": true,
                     })),
                 )?;
@@ -210,21 +213,21 @@ impl Client {
         let number = pull["number"]
             .as_u64()
             .ok_or("GitHub returned no pull request number")?;
-        if !pr.labels.is_empty() {
+        if !pr.options.labels.is_empty() {
             self.call(
                 "POST",
                 &format!("/repos/{}/issues/{number}/labels", pr.repo),
-                Some(&json!({ "labels": pr.labels })),
+                Some(&json!({ "labels": pr.options.labels })),
             )?;
         }
-        if !pr.reviewers.is_empty() {
+        if !pr.options.reviewers.is_empty() {
             self.call(
                 "POST",
                 &format!("/repos/{}/pulls/{number}/requested_reviewers", pr.repo),
-                Some(&json!({ "reviewers": pr.reviewers })),
+                Some(&json!({ "reviewers": pr.options.reviewers })),
             )?;
         }
-        if pr.auto_merge {
+        if pr.options.auto_merge {
             let id = pull["node_id"]
                 .as_str()
                 .ok_or("GitHub returned no node id")?;

@@ -189,9 +189,7 @@ fn same_repository_only(job: Option<&Yaml>) -> bool {
 }
 
 fn is_checkout(step: &Step) -> bool {
-    step.uses
-        .as_deref()
-        .is_some_and(|u| u.to_lowercase().starts_with("actions/checkout@"))
+    step.action().as_deref() == Some("actions/checkout")
 }
 
 /// Whether the step makes commits.
@@ -199,10 +197,9 @@ fn commits(step: &Step) -> bool {
     step.run
         .as_deref()
         .is_some_and(|r| r.contains("git commit"))
-        || step.uses.as_deref().is_some_and(|u| {
-            let name = u.split('@').next().unwrap_or(u).to_lowercase();
-            COMMITTING_ACTIONS.contains(&name.as_str())
-        })
+        || step
+            .action()
+            .is_some_and(|name| COMMITTING_ACTIONS.contains(&name.as_str()))
 }
 
 fn set(path: Path, value: &str) -> Op {

@@ -172,9 +172,7 @@ fn pushes_to_pull_request(wf: &Workflow, at: usize) -> bool {
         .iter()
         .any(|t| t == "pull_request" || t == "pull_request_target")
         && wf.jobs[at].steps.iter().any(|s| {
-            s.uses
-                .as_deref()
-                .is_some_and(|u| u.to_lowercase().starts_with("actions/checkout@"))
+            s.action().as_deref() == Some("actions/checkout")
                 && s.with.iter().any(|(k, v)| {
                     k == "ref" && (v.contains("head_ref") || v.contains("pull_request.head.ref"))
                 })

@@ -75,9 +75,7 @@ pub struct Fetcher {
 impl Fetcher {
     /// A fetcher for `api` (no trailing slash needed), token and cache from the environment.
     pub fn new(api: &str) -> Fetcher {
-        let token = ["GH_TOKEN", "GITHUB_TOKEN"]
-            .iter()
-            .find_map(|v| std::env::var(v).ok().filter(|t| !t.is_empty()));
+        let token = crate::github::token_from_env();
         let cache = std::env::var_os("GHFIX_CACHE_DIR")
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("ghfix")))

@@ -507,6 +507,20 @@ fn prints_only(line: &str) -> bool {
         && !["|", ";", "&", "$(", "`"].iter().any(|c| line.contains(c))
 }
 
+/// The inputs an action declares (`inputs:` of its action.yml), each with its default.
+fn input_defaults(action: &Yaml) -> Vec<(String, Option<String>)> {
+    let Yaml::Hash(inputs) = &action["inputs"] else {
+        return Vec::new();
+    };
+    inputs
+        .iter()
+        .filter_map(|(k, v)| {
+            let name = crate::workflow::model::scalar(k)?;
+            Some((name, crate::workflow::model::scalar(&v["default"])))
+        })
+        .collect()
+}
+
 /// The first document of a YAML text, if it loads.
 fn first_document(text: &str) -> Option<Yaml> {
     crate::cst::load::load_text(text)
@@ -578,17 +592,10 @@ impl<'a> Context<'a> {
             let Some(root) = self.read_local(local).as_deref().and_then(first_document) else {
                 return Vec::new();
             };
-            let Yaml::Hash(inputs) = &root["inputs"] else {
-                return Vec::new();
-            };
-            return inputs
-                .iter()
-                .filter(|(_, v)| {
-                    crate::workflow::model::scalar(&v["default"])
-                        .is_some_and(|d| is_github_token(&d))
-                })
-                .filter_map(|(k, _)| crate::workflow::model::scalar(k))
-                .map(|k| ("with", k))
+            return input_defaults(&root)
+                .into_iter()
+                .filter(|(_, default)| default.as_deref().is_some_and(is_github_token))
+                .map(|(name, _)| ("with", name))
                 .collect();
         }
         let Some(token) = self
@@ -1115,23 +1122,17 @@ impl<'a> Context<'a> {
         };
         // Inputs that carry the token (given, or defaulting to it) read as the token inside.
         let mut carried = Vec::new();
-        if let Yaml::Hash(inputs) = &root["inputs"] {
-            for (k, v) in inputs {
-                let Some(name) = crate::workflow::model::scalar(k) else {
-                    continue;
-                };
-                let given = step
-                    .with
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, v)| v.as_str());
-                let default = crate::workflow::model::scalar(&v["default"]);
-                if given.map_or(
-                    default.as_deref().is_some_and(is_github_token),
-                    is_github_token,
-                ) {
-                    carried.push(name);
-                }
+        for (name, default) in input_defaults(&root) {
+            let given = step
+                .with
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.as_str());
+            if given.map_or(
+                default.as_deref().is_some_and(is_github_token),
+                is_github_token,
+            ) {
+                carried.push(name);
             }
         }
         let using = root["runs"]["using"].as_str().unwrap_or("");

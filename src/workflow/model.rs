@@ -62,6 +62,14 @@ pub struct Step {
     pub working_directory: Option<String>,
 }
 
+impl Step {
+    /// The action it uses, lowercase and without its ref (`actions/checkout`).
+    pub fn action(&self) -> Option<String> {
+        let uses = self.uses.as_deref()?;
+        Some(uses.split('@').next().unwrap_or(uses).to_lowercase())
+    }
+}
+
 /// A job.
 #[derive(Debug, Clone)]
 pub struct Job {
