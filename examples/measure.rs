@@ -9,58 +9,35 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use ghfix::rules::knowledge::{Knowledge, Level};
-use ghfix::rules::permissions::{Context, Repo};
+use ghfix::rules::permissions::{review_class, Context, Repo};
 use ghfix::workflow::Workflow;
 
 #[path = "../tests/common/layout.rs"]
 mod layout;
 
-/// A short class for a reason a job is left for review.
+/// The kind of reason a job is left for review, and the action, program or workflow it names.
 fn class(reason: &str) -> (&'static str, String) {
+    let kind = review_class(reason);
     let quoted = |r: &str| r.split('`').nth(3).unwrap_or("").to_string();
-    if reason.contains("which ghfix does not know") {
-        ("unknown action, not in the metadata index", quoted(reason))
-    } else if reason.contains("the step hands it the token") {
-        (
-            "token handed to an action ghfix does not know",
-            quoted(reason),
-        )
-    } else if reason.contains("ghfix does not know it, and") {
-        (
-            "unknown action whose metadata lets it use the token",
-            quoted(reason),
-        )
-    } else if reason.contains("the token is passed to the local") {
-        (
-            "token handed to a local JavaScript or Docker action",
-            quoted(reason),
-        )
-    } else if reason.contains("ghfix knows it for") {
-        ("action version not covered", quoted(reason))
-    } else if reason.contains("program ghfix cannot read") {
-        let program = reason
+    let detail = match kind {
+        "action ghfix does not know"
+        | "token handed to an action ghfix does not know"
+        | "unknown action whose metadata lets it use the token"
+        | "token handed to a local JavaScript or Docker action"
+        | "action version ghfix does not cover" => quoted(reason),
+        "token reaches a program ghfix cannot read" => reason
             .rsplit("(`")
             .next()
             .unwrap_or("")
             .split_whitespace()
             .next()
             .unwrap_or("")
-            .to_string();
-        ("token reaches a program ghfix cannot read", program)
-    } else if reason.contains("remote reusable workflow") {
-        (
-            "remote reusable workflow",
-            reason.split('`').nth(1).unwrap_or("").to_string(),
-        )
-    } else if reason.contains("GraphQL") || reason.contains("cannot map") {
-        ("unmapped API call", String::new())
-    } else if reason.contains("cannot be given") || reason.contains("cannot be") {
-        ("needs rights GITHUB_TOKEN cannot have", String::new())
-    } else if reason.contains("cannot read the") || reason.contains("not valid YAML") {
-        ("local file missing or invalid", String::new())
-    } else {
-        ("other", reason.to_string())
-    }
+            .to_string(),
+        "remote reusable workflow" => reason.split('`').nth(1).unwrap_or("").to_string(),
+        "other" => reason.to_string(),
+        _ => String::new(),
+    };
+    (kind, detail)
 }
 
 /// Whether `reason` is about a file of the repository that the corpus does not hold (it keeps
@@ -184,10 +161,7 @@ fn main() {
                 let (c, detail) = class(first);
                 *classes.entry(c).or_default() += 1;
                 *details.entry((c, detail)).or_default() += 1;
-                if show
-                    .as_deref()
-                    .is_some_and(|s| first.contains(s))
-                {
+                if show.as_deref().is_some_and(|s| first.contains(s)) {
                     println!("  {}: {}", wf_path.display(), first);
                 }
             }

@@ -126,6 +126,16 @@ pub struct RunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Shorter report: one line a finding (`-q`); only errors and the summary (`-qq`).
+    #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "verbose")]
+    pub quiet: u8,
+    /// Longer report: each rule's title and `ghfix explain` pointer, and the files without
+    /// findings.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// After the report, count the findings by rule (`[*]`: a safe fix, `[u]`: an unsafe one).
+    #[arg(long)]
+    pub statistics: bool,
     /// Fetch what ghfix has no metadata for through the GitHub API, at the ref used: actions'
     /// action.yml, reusable workflows of other repositories, the tags of commit pins (token from
     /// GH_TOKEN or GITHUB_TOKEN; cached in ~/.cache/ghfix).

@@ -92,7 +92,7 @@ fn check_reports_invalid_yaml_and_still_processes_the_rest() {
         ),
     ]);
     let wf = dir.path().join(".github/workflows");
-    let (code, out, _) = ghfix(&["check"], dir.path());
+    let (code, out, _) = ghfix(&["check", "-q"], dir.path());
     assert_eq!(code, 2, "{out}");
     assert!(
         out.contains("bad.yml:") && out.contains("invalid YAML"),
@@ -236,7 +236,7 @@ fn local_actions_and_reusable_workflows_are_followed() {
     let (code, _, err) = ghfix(&["apply"], dir.path());
     assert_eq!(code, 1, "{err}");
     let main = std::fs::read_to_string(gh.join("workflows/main.yml")).unwrap();
-    assert!(main.contains("  rel:\n    runs-on: x\n    permissions:\n      contents: write # ./.github/actions/release > step 1: gh release write\n      issues: write # ./.github/actions/release > step 2: gh issue write\n"), "{main}");
+    assert!(main.contains("  rel:\n    runs-on: x\n    permissions:\n      contents: write # ./.github/actions/release > gh release create\n      issues: write # ./.github/actions/release > gh issue comment\n"), "{main}");
     assert!(main.contains("  call:\n    uses: ./.github/workflows/called.yml\n    permissions:\n      contents: write"), "{main}");
     assert!(
         main.contains("  remote:\n    uses: octo/wf/.github/workflows/x.yml@v1\n"),
@@ -579,7 +579,7 @@ fn an_ignore_comment_that_suppresses_nothing_is_reported_by_check() {
         ".github/workflows/ci.yml",
         "on: push\npermissions:\n  contents: read\njobs:\n  a:\n    runs-on: ubuntu-latest # ghfix: ignore[no-such-rule]\n    steps:\n      - run: make\n",
     )]);
-    let (code, out, _) = ghfix(&["check"], dir.path());
+    let (code, out, _) = ghfix(&["check", "-q"], dir.path());
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("ci.yml:6:28: unused-ignore") && out.contains("`no-such-rule` (no such rule)"),

@@ -329,7 +329,7 @@ fn cases() -> Vec<Case> {
             }),
             check: 1,
             apply: 0,
-            says: "1 finding(s)",
+            says: "1 finding in 1 file",
             may_change: &["repo/.github/workflows/ci.yml"],
         },
         Case {
@@ -342,7 +342,7 @@ fn cases() -> Vec<Case> {
             }),
             check: 1,
             apply: 0,
-            says: "1 finding(s)",
+            says: "1 finding in 1 file",
             may_change: &["repo/.github/workflows/ci.yml"],
         },
         Case {
@@ -385,7 +385,7 @@ fn cases() -> Vec<Case> {
             }),
             check: 1,
             apply: 0,
-            says: "1 finding(s)",
+            says: "1 finding in 1 file",
             may_change: &["repo/shared/ci.yml"],
         },
         Case {

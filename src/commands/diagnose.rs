@@ -310,9 +310,15 @@ fn locate_edit(workflow: &str, name: &str, d: &Diagnosis) -> Option<String> {
             if !same {
                 continue;
             }
-            // A step without a name is shown by its command, as the log shows it.
+            // A step without a name is shown by its whole command, as the log shows it (its
+            // label is the command cut short).
             let label = match command {
-                Some(c) if s.label == format!("step {}", i + 1) => c,
+                Some(c)
+                    if s.label == format!("step {}", i + 1)
+                        || c.starts_with(s.label.trim_end_matches("...")) =>
+                {
+                    c
+                }
                 _ => s.label.clone(),
             };
             let positions =
@@ -321,8 +327,8 @@ fn locate_edit(workflow: &str, name: &str, d: &Diagnosis) -> Option<String> {
             let what = match d.needs.as_slice() {
                 [] => {
                     return Some(format!(
-                        "{name}:{line}: job `{}`, step `{}`",
-                        job.id, s.label
+                        "{name}:{line}: job `{}`, step `{label}`",
+                        job.id
                     ))
                 }
                 [one] => format!("`{one}`"),

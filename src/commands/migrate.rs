@@ -350,6 +350,9 @@ fn one(
         return r;
     }
     let run_args = RunArgs {
+        quiet: 0,
+        verbose: false,
+        statistics: false,
         paths: vec![dir.clone()],
         rules: args.rules.clone(),
         rules_dir: args.rules_dir.clone(),

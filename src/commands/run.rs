@@ -12,6 +12,7 @@ use crate::commands::{input_error, EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, EXIT_REFU
 use crate::config::Loaded;
 use crate::cst::Document;
 use crate::files::{self, Target};
+use crate::report::human::Style;
 use crate::report::{diff, findings};
 use crate::rules::engine::{Engine, Finding};
 use crate::rules::online::Fetcher;
@@ -334,13 +335,23 @@ fn exit_code(results: &[FileResult]) -> u8 {
     }
 }
 
+/// The shape of the report for people that `args` ask for.
+fn style(args: &RunArgs, colour: bool) -> Style {
+    Style {
+        colour,
+        quiet: args.quiet,
+        verbose: args.verbose,
+        statistics: args.statistics,
+    }
+}
+
 /// `ghfix check`.
 pub fn check(args: &RunArgs, colour: bool) -> u8 {
     match run(args, None) {
         Ok((engine, results)) => {
             crate::print_masked!(
                 "{}",
-                findings::render(&results, args.format, colour, &engine.rules)
+                findings::render(&results, args.format, style(args, colour), &engine.rules)
             );
             exit_code(&results)
         }
@@ -362,7 +373,12 @@ pub fn apply(args: &ApplyArgs, colour: bool) -> u8 {
         };
         crate::print_masked!(
             "{}",
-            findings::render(&results, args.run.format, colour, &engine.rules)
+            findings::render(
+                &results,
+                args.run.format,
+                style(&args.run, colour),
+                &engine.rules
+            )
         );
         let published = crate::commands::publish::publish(
             &args.publish,
@@ -397,7 +413,12 @@ pub fn apply(args: &ApplyArgs, colour: bool) -> u8 {
             write_failed = true;
         }
     }
-    let report = findings::render(&results, args.run.format, colour, &engine.rules);
+    let report = findings::render(
+        &results,
+        args.run.format,
+        style(&args.run, colour),
+        &engine.rules,
+    );
     if args.dry_run && args.run.format == Format::Human {
         crate::eprint_masked!("{report}");
     } else {

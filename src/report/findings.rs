@@ -1,15 +1,16 @@
-//! Findings for people (`file:line:col`), machines (JSON) and GitHub (annotations).
-
-use anstyle::AnsiColor;
+//! Findings for machines (JSON, SARIF) and GitHub (annotations); for people see
+//! [`crate::report::human`].
 
 use crate::cli::Format;
 use crate::commands::run::FileResult;
-use crate::rules::schema::{Rule, Safety, Severity};
+use crate::report::human::Style;
+use crate::rules::schema::{Rule, Severity};
 
-/// Renders every file's findings and errors in `format`; `rules` describe the rules for SARIF.
-pub fn render(results: &[FileResult], format: Format, colour: bool, rules: &[Rule]) -> String {
+/// Renders every file's findings and errors in `format` (`style` shapes the report for people);
+/// `rules` describe the rules for SARIF and the human report.
+pub fn render(results: &[FileResult], format: Format, style: Style, rules: &[Rule]) -> String {
     match format {
-        Format::Human => human(results, colour),
+        Format::Human => crate::report::human::render(results, style, rules),
         Format::Json => json(results),
         Format::Github => github(results),
         Format::Sarif => sarif(results, rules),
@@ -102,58 +103,6 @@ fn sarif(results: &[FileResult], rules: &[Rule]) -> String {
     let mut s = serde_json::to_string_pretty(&log).expect("JSON values serialise");
     s.push('\n');
     s
-}
-
-fn human(results: &[FileResult], colour: bool) -> String {
-    let paint = |c: AnsiColor, s: &str| {
-        if colour {
-            let st = c.on_default().bold();
-            format!("{}{s}{}", st.render(), st.render_reset())
-        } else {
-            s.to_string()
-        }
-    };
-    let mut out = String::new();
-    let (mut total, mut fixable, mut held_back) = (0, 0, 0);
-    for r in results {
-        if let Some(e) = &r.error {
-            out.push_str(&format!("{} {e}\n", paint(AnsiColor::Red, "error:")));
-        }
-        if let Some(e) = &r.refused {
-            out.push_str(&format!("{} {e}\n", paint(AnsiColor::Red, "refused:")));
-        }
-        for f in &r.findings {
-            total += 1;
-            if f.fixable() {
-                match f.safety {
-                    Safety::Safe => fixable += 1,
-                    Safety::Unsafe => held_back += 1,
-                    Safety::Manual => {}
-                }
-            }
-            out.push_str(&format!(
-                "{}:{}:{}: {} {}\n",
-                r.path,
-                f.line,
-                f.col,
-                paint(AnsiColor::Yellow, &f.rule),
-                f.message
-            ));
-            for n in &f.notes {
-                out.push_str(&format!("    note: {n}\n"));
-            }
-        }
-    }
-    if total > 0 {
-        out.push_str(&format!(
-            "{total} finding(s); {fixable} fixable with `ghfix apply`"
-        ));
-        if held_back > 0 {
-            out.push_str(&format!(", {held_back} more with `--unsafe`"));
-        }
-        out.push('\n');
-    }
-    out
 }
 
 fn json(results: &[FileResult]) -> String {

@@ -3,6 +3,7 @@
 pub mod campaign;
 pub mod diff;
 pub mod findings;
+pub mod human;
 
 /// `print!` with every credential masked (see `workflow::credentials`).
 #[macro_export]

@@ -116,10 +116,48 @@ static PIN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(r"@[0-9a-fA-F]{12,40}(\.\.\.)?").expect("valid regex")
 });
 
-/// A scope's `# reason` comment: the reasons, with commit pins shortened to the action's name
-/// (`actions/checkout: clone the repository`).
+/// How long a `# reason` comment may grow: with the indentation and `scope: level # `, the
+/// line stays under about 100 columns. The report carries every reason in full.
+const COMMENT_WIDTH: usize = 64;
+/// How long the first reason may be before it is cut (a reason is kept whole when it can be).
+const FIRST_REASON_WIDTH: usize = 84;
+
+/// A scope's `# reason` comment: the reasons that need its level first, with commit pins
+/// shortened to the action's name (`actions/checkout: clone the repository`), a second one when
+/// both fit in [`COMMENT_WIDTH`], then how many more there are.
 fn comment_text(grant: &Grant) -> String {
-    PIN.replace_all(&reason_text(grant), "").into_owned()
+    let reasons: Vec<String> = grant
+        .reasons
+        .iter()
+        .map(|r| PIN.replace_all(r, "").into_owned())
+        .collect();
+    let Some(first) = reasons.first() else {
+        return String::new();
+    };
+    let mut text = if first.chars().count() > FIRST_REASON_WIDTH {
+        let cut: String = first.chars().take(FIRST_REASON_WIDTH - 3).collect();
+        let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
+        format!("{cut}...")
+    } else {
+        first.clone()
+    };
+    let mut shown = 1;
+    if let Some(second) = reasons.get(1) {
+        let tail = if reasons.len() > 2 {
+            format!("; and {} more", reasons.len() - 2)
+        } else {
+            String::new()
+        };
+        let both = format!("{text}; {second}");
+        if both.chars().count() + tail.chars().count() <= COMMENT_WIDTH {
+            text = both;
+            shown = 2;
+        }
+    }
+    if reasons.len() > shown {
+        text.push_str(&format!("; and {} more", reasons.len() - shown));
+    }
+    text
 }
 
 fn block_ops(path: &Path, scopes: &BTreeMap<String, Grant>, at: Place, comments: bool) -> Vec<Op> {
@@ -586,15 +624,7 @@ impl Engine {
                         let scopes = old_grant
                             .iter()
                             .filter(|(_, l)| **l != Level::None)
-                            .map(|(s, l)| {
-                                (
-                                    s.clone(),
-                                    Grant {
-                                        level: *l,
-                                        reasons: vec![kept.clone()],
-                                    },
-                                )
-                            })
+                            .map(|(s, l)| (s.clone(), Grant::new(*l, vec![kept.clone()])))
                             .collect();
                         finding.ops.extend(block_ops(
                             &path,
@@ -627,19 +657,22 @@ impl Engine {
                     (level != Level::None).then(|| {
                         (
                             s.clone(),
-                            Grant {
-                                level,
-                                reasons: g.reasons.clone(),
+                            if level < g.level {
+                                // Lowered: the reasons that need no more come first.
+                                let (higher, lower) = g.reasons.split_at(g.at_level);
+                                Grant::new(level, [lower, higher].concat())
+                            } else {
+                                g.clone()
                             },
                         )
                     })
                 })
                 .collect();
             if oidc {
-                scopes.entry("id-token".into()).or_insert(Grant {
-                    level: Level::Write,
-                    reasons: vec!["kept from the top-level block: OIDC use cannot be seen".into()],
-                });
+                scopes.entry("id-token".into()).or_insert(Grant::new(
+                    Level::Write,
+                    vec!["kept from the top-level block: OIDC use cannot be seen".into()],
+                ));
             }
             for (s, g) in &scopes {
                 if g.level == Level::Write {
@@ -758,20 +791,18 @@ impl Engine {
             let mut top = BTreeMap::new();
             let mut readers = Vec::new();
             for (_, n) in &open {
-                if let Some(reason) = n.scopes.get("contents").and_then(|g| g.reasons.first()) {
+                if let Some(reason) = n
+                    .scopes
+                    .get("contents")
+                    .and_then(|g| g.reason_for(Level::Read))
+                {
                     if !readers.contains(reason) {
                         readers.push(reason.clone());
                     }
                 }
             }
             if !readers.is_empty() {
-                top.insert(
-                    "contents".to_string(),
-                    Grant {
-                        level: Level::Read,
-                        reasons: readers,
-                    },
-                );
+                top.insert("contents".to_string(), Grant::new(Level::Read, readers));
             }
             ops.extend(block_ops(
                 &Path::default().key("permissions"),
@@ -875,15 +906,7 @@ impl Engine {
                     yaml_rust2::Yaml::Hash(_) => {
                         let mut scopes: BTreeMap<String, Grant> = have
                             .iter()
-                            .map(|(s, l)| {
-                                (
-                                    s.clone(),
-                                    Grant {
-                                        level: *l,
-                                        reasons: Vec::new(),
-                                    },
-                                )
-                            })
+                            .map(|(s, l)| (s.clone(), Grant::new(*l, Vec::new())))
                             .collect();
                         scopes.insert(scope.clone(), grant.clone());
                         let mut ops =
@@ -952,10 +975,10 @@ impl Engine {
             let mut finding = Finding::new(rule, &at, message);
             let mut scopes = needed;
             for (scope, level) in have.iter().filter(|(s, l)| kept(s) && **l > Level::None) {
-                scopes.entry(scope.clone()).or_insert(Grant {
-                    level: *level,
-                    reasons: vec!["kept: OIDC use cannot be seen in the workflow".into()],
-                });
+                scopes.entry(scope.clone()).or_insert(Grant::new(
+                    *level,
+                    vec!["kept: OIDC use cannot be seen in the workflow".into()],
+                ));
             }
             finding.ops = match block {
                 yaml_rust2::Yaml::Hash(h) => {
@@ -1217,14 +1240,14 @@ mod tests {
 
     #[test]
     fn reason_comments_name_pinned_actions_by_name() {
-        let grant = Grant {
-            level: Level::Write,
-            reasons: vec![
+        let grant = Grant::new(
+            Level::Write,
+            vec![
                 "actions/checkout@de0fac2e4500dabe0009e67214ff5f5447ce83dd: clone the repository"
                     .into(),
                 "step 2: gh release write".into(),
             ],
-        };
+        );
         assert_eq!(
             comment_text(&grant),
             "actions/checkout: clone the repository; step 2: gh release write"

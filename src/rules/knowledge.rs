@@ -387,7 +387,8 @@ pub struct CommandFacts {
     /// What it needs.
     #[serde(default)]
     pub permissions: BTreeMap<String, Level>,
-    /// Why.
+    /// Why; `{1}`, `{2}` ... stand for the pattern's groups as matched (`gh pr {1}` reads
+    /// `gh pr comment`).
     #[serde(default)]
     pub reason: String,
     /// Set when the command's needs cannot be expressed (the job is left for review).
@@ -402,6 +403,22 @@ pub struct CommandFacts {
     /// The compiled pattern.
     #[serde(skip)]
     pub regex: Option<Regex>,
+}
+
+impl CommandFacts {
+    /// The reason for `line`, its placeholders filled in with what the pattern matched there.
+    pub fn reason_for(&self, line: &str) -> String {
+        if !self.reason.contains('{') {
+            return self.reason.clone();
+        }
+        let Some(groups) = self.regex.as_ref().and_then(|r| r.captures(line)) else {
+            return self.reason.clone();
+        };
+        (1..groups.len()).fold(self.reason.clone(), |reason, i| {
+            let matched = groups.get(i).map_or("", |m| m.as_str());
+            reason.replace(&format!("{{{i}}}"), matched)
+        })
+    }
 }
 
 #[derive(Deserialize)]

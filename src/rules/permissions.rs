@@ -26,8 +26,33 @@ use crate::workflow::{Job, Step, Workflow};
 pub struct Grant {
     /// The level needed.
     pub level: Level,
-    /// What needs it (step and operation), in order.
+    /// What needs it (step and operation): first those that need `level` itself, in order,
+    /// then those that need less.
     pub reasons: Vec<String>,
+    /// How many of the first `reasons` need `level` itself.
+    pub at_level: usize,
+}
+
+impl Grant {
+    /// `level`, needed for each of `reasons`.
+    pub fn new(level: Level, reasons: Vec<String>) -> Grant {
+        let at_level = reasons.len();
+        Grant {
+            level,
+            reasons,
+            at_level,
+        }
+    }
+
+    /// A reason that needs no more than `level`: the first of those that need less than the
+    /// grant's level when `level` is lower, else the first.
+    pub fn reason_for(&self, level: Level) -> Option<&String> {
+        if level < self.level {
+            self.reasons.get(self.at_level).or(self.reasons.first())
+        } else {
+            self.reasons.first()
+        }
+    }
 }
 
 /// What a job needs from its token.
@@ -72,13 +97,23 @@ impl Needs {
         if level == Level::None {
             return;
         }
-        let grant = self.scopes.entry(scope.to_string()).or_insert(Grant {
-            level,
-            reasons: Vec::new(),
-        });
-        grant.level = grant.level.max(level);
-        if !grant.reasons.contains(&reason) {
-            grant.reasons.push(reason);
+        let grant = self
+            .scopes
+            .entry(scope.to_string())
+            .or_insert(Grant::new(level, Vec::new()));
+        // The reasons that need the level granted come first: a shortened comment names them.
+        if level > grant.level {
+            grant.level = level;
+            grant.reasons.retain(|r| *r != reason);
+            grant.reasons.insert(0, reason);
+            grant.at_level = 1;
+        } else if !grant.reasons.contains(&reason) {
+            if level == grant.level {
+                grant.reasons.insert(grant.at_level, reason);
+                grant.at_level += 1;
+            } else {
+                grant.reasons.push(reason);
+            }
         }
     }
 
@@ -119,14 +154,14 @@ impl Needs {
             out.remove(scope);
             for (other, reason) in moved {
                 let level = have.get(other).copied().unwrap_or(Level::None);
-                let g = out.entry(other.clone()).or_insert(Grant {
-                    level,
-                    reasons: Vec::new(),
-                });
+                let g = out
+                    .entry(other.clone())
+                    .or_insert(Grant::new(level, Vec::new()));
                 g.level = g.level.max(level.min(grant.level));
                 if !g.reasons.contains(reason) {
                     g.reasons.push(reason.clone());
                 }
+                g.at_level = g.reasons.len();
             }
         }
         out
@@ -1247,6 +1282,12 @@ impl<'a> Context<'a> {
         needs: &mut Needs,
     ) {
         let label = short(label);
+        // An unnamed step (of a local action too: `./action > make build`) is labelled by its
+        // command.
+        let own = label.rsplit(" > ").next().unwrap_or(&label);
+        let label_is_command = script
+            .trim_start()
+            .starts_with(own.trim_end_matches("..."));
         let inline_token = is_github_token(script);
         // A registry login made with the job's token earlier in the job reaches every program.
         let exposed = inline_token || !token_env.is_empty() || state.ghcr_login;
@@ -1283,13 +1324,13 @@ impl<'a> Context<'a> {
             // REST calls through gh api or curl: the endpoint decides the scope.
             if let Some(args) = GH_API.captures(line).map(|c| c[1].to_string()) {
                 if gh_token {
-                    self.api_call(&args, None, line, &label, needs);
+                    self.api_call(&args, None, line, (&label, label_is_command), needs);
                 }
                 continue;
             }
             if let Some(url) = API_URL.captures(line).map(|c| c[1].to_string()) {
                 if refers_to_token(line) {
-                    self.api_call(line, Some(&url), line, &label, needs);
+                    self.api_call(line, Some(&url), line, (&label, label_is_command), needs);
                 }
                 continue;
             }
@@ -1328,12 +1369,13 @@ impl<'a> Context<'a> {
                         .push(format!("step `{label}`: `{}`: {why}", clip(line)));
                     continue;
                 }
+                let because = because(&label, label_is_command, Some(line), &cmd.reason_for(line));
                 if cmd.may {
-                    needs.note(&cmd.permissions, format!("{label}: {}", cmd.reason));
+                    needs.note(&cmd.permissions, because);
                     continue;
                 }
                 for (scope, level) in &cmd.permissions {
-                    needs.add(scope, *level, format!("{label}: {}", cmd.reason));
+                    needs.add(scope, *level, because.clone());
                 }
                 let draft = line.contains("--draft") && !line.contains("--draft=false");
                 // A line that only prints the command (`echo "git push origin --tags"`) runs
@@ -1374,7 +1416,11 @@ impl<'a> Context<'a> {
                 continue;
             }
             self.script_depth.set(self.script_depth.get() + 1);
-            let inner = format!("{label} > {}", clip(&command));
+            let inner = if label_is_command && command.trim() == own.trim_end_matches("...") {
+                label.clone()
+            } else {
+                format!("{label} > {}", clip(&command))
+            };
             self.script(&text, &inner, env, token_env, state, needs);
             self.script_depth.set(self.script_depth.get() - 1);
         }
@@ -1556,8 +1602,16 @@ impl<'a> Context<'a> {
         (word.ends_with(".sh") || shell).then_some(text)
     }
 
-    /// Maps a `gh api ARGS` or `curl ... URL` call to a scope.
-    fn api_call(&self, args: &str, url: Option<&str>, line: &str, label: &str, needs: &mut Needs) {
+    /// Maps a `gh api ARGS` or `curl ... URL` call to a scope; `label` names the step, and
+    /// whether that name is the script's own command (reasons then name the call alone).
+    fn api_call(
+        &self,
+        args: &str,
+        url: Option<&str>,
+        line: &str,
+        (label, label_is_command): (&str, bool),
+        needs: &mut Needs,
+    ) {
         let endpoint = match url {
             Some(u) => u.to_string(),
             None => {
@@ -1632,7 +1686,12 @@ impl<'a> Context<'a> {
                     scope,
                     &self.kb.endpoint_alternatives(&rest, &method),
                     level,
-                    format!("{label}: {method} {}", clip(&rest)),
+                    because(
+                        label,
+                        label_is_command,
+                        None,
+                        &format!("{method} {}", clip(&rest)),
+                    ),
                 );
                 if scope == "contents" && rest.starts_with("dispatches") {
                     needs.add_events(
@@ -1860,6 +1919,38 @@ fn clip(s: &str) -> String {
     }
 }
 
+/// The reason `op` of the step `label`. An unnamed step is labelled by its own command
+/// (`label_is_command`); its reasons then name the command `line` that needs the scope, or the
+/// operation alone when that names the command already (`gh pr comment`, `POST issues`).
+fn because(label: &str, label_is_command: bool, line: Option<&str>, op: &str) -> String {
+    if !label_is_command {
+        return format!("{label}: {op}");
+    }
+    let own = match line {
+        Some(line) => {
+            let line = line.trim();
+            // `git push` in `git tag v1 && git push origin v1`.
+            let command: Vec<&str> = op.split_whitespace().take(2).collect();
+            let names_it = command.len() == 2 && line.contains(&command.join(" "));
+            if names_it {
+                op.to_string()
+            } else {
+                let cut = if line.chars().count() > 32 {
+                    format!("{}...", line.chars().take(29).collect::<String>())
+                } else {
+                    line.to_string()
+                };
+                format!("{cut}: {op}")
+            }
+        }
+        None => op.to_string(),
+    };
+    match label.rsplit_once(" > ") {
+        Some((outer, _)) => format!("{outer} > {own}"),
+        None => own,
+    }
+}
+
 fn short(label: &str) -> String {
     clip(label)
 }
@@ -1878,6 +1969,37 @@ fn pins(text: &str) -> BTreeMap<String, String> {
         .captures_iter(text)
         .map(|c| (c[1].to_string(), c[2].to_string()))
         .collect()
+}
+
+/// The kind of reason a job is left for review, in a few words (for reports that group them).
+pub fn review_class(reason: &str) -> &'static str {
+    if reason.contains("which ghfix does not know") {
+        "action ghfix does not know"
+    } else if reason.contains("the step hands it the token") {
+        "token handed to an action ghfix does not know"
+    } else if reason.contains("ghfix does not know it, and") {
+        "unknown action whose metadata lets it use the token"
+    } else if reason.contains("the token is passed to the local") {
+        "token handed to a local JavaScript or Docker action"
+    } else if reason.contains("ghfix knows it for") {
+        "action version ghfix does not cover"
+    } else if reason.contains("program ghfix cannot read") || reason.contains("script, which") {
+        "token reaches a program ghfix cannot read"
+    } else if reason.contains("as an argument") {
+        "token passed to a script as an argument"
+    } else if reason.contains("after a ghcr.io login") {
+        "action that may push with the job's ghcr.io login"
+    } else if reason.contains("remote reusable workflow") {
+        "remote reusable workflow"
+    } else if reason.contains("GraphQL") || reason.contains("cannot map") {
+        "unmapped API call"
+    } else if reason.contains("cannot be given") || reason.contains("cannot be") {
+        "needs rights GITHUB_TOKEN cannot have"
+    } else if reason.contains("cannot read the") || reason.contains("not valid YAML") {
+        "local file missing or invalid"
+    } else {
+        "other"
+    }
 }
 
 /// The repository root above a workflow or action file: the folder holding `.github`.

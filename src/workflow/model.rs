@@ -5,6 +5,20 @@ use yaml_rust2::Yaml;
 
 use crate::cst::Path;
 
+/// A short form of a `run:` script that names its step: the first line that is not blank or a
+/// comment, cut at 40 characters.
+fn command_label(run: &str) -> Option<String> {
+    let line = run
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))?;
+    Some(if line.chars().count() > 40 {
+        format!("{}...", line.chars().take(37).collect::<String>())
+    } else {
+        line.to_string()
+    })
+}
+
 /// A string-valued view of a YAML scalar (numbers and booleans as written by the loader).
 pub fn scalar(y: &Yaml) -> Option<String> {
     match y {
@@ -144,6 +158,7 @@ fn steps(list: Option<&Yaml>, base: &Path, defaults: &RunDefaults) -> Vec<Step> 
             let label = get(s, "name")
                 .and_then(scalar)
                 .or_else(|| uses.clone())
+                .or_else(|| run.as_deref().and_then(command_label))
                 .unwrap_or_else(|| format!("step {}", i + 1));
             Step {
                 path: base.clone().index(i),
