@@ -9,6 +9,13 @@ use ghfix::cli::{Cli, ColorChoice, Command};
 use ghfix::commands;
 
 fn main() -> ExitCode {
+    // A reader that stops early (`ghfix explain RULE | head`) ends the output quietly, as with
+    // any Unix filter, instead of a panic on the broken pipe.
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let matches = Cli::command().get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,

@@ -325,12 +325,7 @@ fn locate_edit(workflow: &str, name: &str, d: &Diagnosis) -> Option<String> {
                 crate::workflow::position::locate(workflow, std::slice::from_ref(&s.path));
             let (line, _) = positions.first().copied().flatten()?;
             let what = match d.needs.as_slice() {
-                [] => {
-                    return Some(format!(
-                        "{name}:{line}: job `{}`, step `{label}`",
-                        job.id
-                    ))
-                }
+                [] => return Some(format!("{name}:{line}: job `{}`, step `{label}`", job.id)),
                 [one] => format!("`{one}`"),
                 many => format!(
                     "one of {}",

@@ -342,6 +342,7 @@ fn style(args: &RunArgs, colour: bool) -> Style {
         quiet: args.quiet,
         verbose: args.verbose,
         statistics: args.statistics,
+        wrote: None,
     }
 }
 
@@ -361,7 +362,7 @@ pub fn check(args: &RunArgs, colour: bool) -> u8 {
 
 /// `ghfix apply`.
 pub fn apply(args: &ApplyArgs, colour: bool) -> u8 {
-    let (engine, results) = match run(&args.run, Some(args.allow_unsafe)) {
+    let (engine, mut results) = match run(&args.run, Some(args.allow_unsafe)) {
         Ok(r) => r,
         Err(code) => return code,
     };
@@ -396,7 +397,7 @@ pub fn apply(args: &ApplyArgs, colour: bool) -> u8 {
     }
     let mut changed = false;
     let mut write_failed = false;
-    for r in &results {
+    for r in &mut results {
         let Some(fixed) = &r.fixed else { continue };
         changed = true;
         if args.dry_run {
@@ -411,14 +412,15 @@ pub fn apply(args: &ApplyArgs, colour: bool) -> u8 {
         } else if let Err(e) = files::write_atomic(&r.real, fixed) {
             crate::eprintln_masked!("{e}");
             write_failed = true;
+            // Not written: the report does not count it as fixed.
+            r.fixed = None;
         }
     }
-    let report = findings::render(
-        &results,
-        args.run.format,
-        style(&args.run, colour),
-        &engine.rules,
-    );
+    let style = Style {
+        wrote: Some(!args.dry_run),
+        ..style(&args.run, colour)
+    };
+    let report = findings::render(&results, args.run.format, style, &engine.rules);
     if args.dry_run && args.run.format == Format::Human {
         crate::eprint_masked!("{report}");
     } else {
@@ -479,14 +481,18 @@ pub fn explain(id: &str, dir: Option<&Path>, colour: bool) -> u8 {
                 Safety::Unsafe => "applied with `ghfix apply --unsafe`",
                 Safety::Manual => "none: the finding says what to do",
             };
-            crate::println_masked!("# {}: {}\n", r.id, r.title);
+            let md = |text: String| crate::report::markdown::render(&text, colour);
+            crate::print_masked!("{}", md(format!("# {}: {}\n", r.id, r.title)));
             crate::println_masked!(
-                "severity: {}; fix: {safety}\n",
+                "\nseverity: {}; fix: {safety}\n",
                 format!("{:?}", r.severity).to_lowercase()
             );
-            crate::println_masked!("{}", r.docs.trim_end());
+            crate::print_masked!("{}", md(format!("{}\n", r.docs.trim_end())));
             for (n, case) in r.tests.iter().enumerate() {
-                crate::println_masked!("\n## Example {}: {}\n", n + 1, case.name);
+                crate::print_masked!(
+                    "{}",
+                    md(format!("\n## Example {}: {}\n\n", n + 1, case.name))
+                );
                 match &case.after {
                     Some(after) => {
                         let diff =

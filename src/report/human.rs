@@ -25,6 +25,9 @@ pub struct Style {
     pub verbose: bool,
     /// `--statistics`: the findings counted by rule after the summary.
     pub statistics: bool,
+    /// For `apply`: whether the fixes were written (`Some(true)`) or only shown as a diff
+    /// (`Some(false)`, `--dry-run`); `None` for `check`.
+    pub wrote: Option<bool>,
 }
 
 /// The report of `results`; `rules` give titles for `-v` and `--statistics`.
@@ -90,6 +93,7 @@ pub fn render(results: &[FileResult], style: Style, rules: &[Rule]) -> String {
     if style.quiet < 2 {
         out.push_str(&review(results));
     }
+    out.push_str(&fixed(results, style.wrote));
     out.push_str(&summary(results));
     if style.statistics {
         out.push_str(&statistics(results, rules));
@@ -196,6 +200,55 @@ fn review(results: &[FileResult]) -> String {
         for j in jobs {
             out.push_str(&format!("    {j}\n"));
         }
+    }
+    out
+}
+
+/// What `apply` fixed (or, with `--dry-run`, would fix): each file with its rules, then the
+/// count.
+fn fixed(results: &[FileResult], wrote: Option<bool>) -> String {
+    let Some(wrote) = wrote else {
+        return String::new();
+    };
+    let mut out = String::new();
+    let (mut fixes, mut files) = (0, 0);
+    for r in results.iter().filter(|r| r.fixed.is_some()) {
+        files += 1;
+        fixes += r.applied.len();
+        let mut rules: BTreeMap<&str, usize> = BTreeMap::new();
+        for f in &r.applied {
+            *rules.entry(f.rule.as_str()).or_default() += 1;
+        }
+        let rules: Vec<String> = rules
+            .into_iter()
+            .map(|(rule, n)| {
+                if n == 1 {
+                    rule.to_string()
+                } else {
+                    format!("{rule} ({n})")
+                }
+            })
+            .collect();
+        if wrote {
+            let rules = if rules.is_empty() {
+                "partial fixes".to_string()
+            } else {
+                rules.join(", ")
+            };
+            out.push_str(&format!("fixed {}: {rules}\n", r.path));
+        }
+    }
+    if files > 0 {
+        let verb = if wrote {
+            "changed"
+        } else {
+            "would change (the diff above)"
+        };
+        out.push_str(&format!(
+            "{verb}: {files} file{}, resolving {fixes} finding{}\n",
+            if files == 1 { "" } else { "s" },
+            if fixes == 1 { "" } else { "s" }
+        ));
     }
     out
 }

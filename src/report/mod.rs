@@ -4,6 +4,7 @@ pub mod campaign;
 pub mod diff;
 pub mod findings;
 pub mod human;
+pub mod markdown;
 
 /// `print!` with every credential masked (see `workflow::credentials`).
 #[macro_export]

@@ -1285,9 +1285,7 @@ impl<'a> Context<'a> {
         // An unnamed step (of a local action too: `./action > make build`) is labelled by its
         // command.
         let own = label.rsplit(" > ").next().unwrap_or(&label);
-        let label_is_command = script
-            .trim_start()
-            .starts_with(own.trim_end_matches("..."));
+        let label_is_command = script.trim_start().starts_with(own.trim_end_matches("..."));
         let inline_token = is_github_token(script);
         // A registry login made with the job's token earlier in the job reaches every program.
         let exposed = inline_token || !token_env.is_empty() || state.ghcr_login;
