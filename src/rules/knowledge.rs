@@ -423,6 +423,12 @@ impl CommandFacts {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct AliasesFile {
+    aliases: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CommandsFile {
     commands: Vec<CommandFacts>,
 }
@@ -538,6 +544,9 @@ pub struct Knowledge {
     /// Major versions of pinned commits that `--online` found among the repository's version
     /// tags, by lowercase `owner/repo@<sha>`.
     pub online_majors: BTreeMap<String, u32>,
+    /// Other names of action repositories (`rules/knowledge/aliases.yml`): lowercase old
+    /// `owner/repo` -> the `owner/repo` whose facts hold for it.
+    pub aliases: BTreeMap<String, String>,
     /// `rules/knowledge/action-commits.txt`: the commits of version tags, by repository and major.
     commits: String,
     /// That table by commit (12 hex digits), built on first use: repository and major.
@@ -609,6 +618,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../rules/knowledge/commands.yml"),
     ),
     (
+        "rules/knowledge/aliases.yml",
+        include_str!("../../rules/knowledge/aliases.yml"),
+    ),
+    (
         "rules/knowledge/api-rest.yml",
         include_str!("../../rules/knowledge/api-rest.yml"),
     ),
@@ -669,6 +682,15 @@ impl Knowledge {
                 api.table = std::mem::take(&mut self.api.table);
                 self.api = api;
             }
+            "aliases.yml" => {
+                let parsed: AliasesFile = load::parse(name, text)?;
+                self.aliases.extend(
+                    parsed
+                        .aliases
+                        .into_iter()
+                        .map(|(k, v)| (k.to_lowercase(), v.to_lowercase())),
+                );
+            }
             "action-commits.txt" => {
                 self.commits = text.to_string();
                 self.commit_majors = std::sync::OnceLock::new();
@@ -709,12 +731,28 @@ impl Knowledge {
     /// Facts for `uses:` text such as `actions/checkout@v4` (case-insensitive) whose ref names
     /// `major`: the entry keyed `owner/repo@v<major>` when there is one, else `owner/repo`.
     /// A sub-path action falls back to nothing: `github/codeql-action/init` must be listed itself.
+    /// An action known under another name (`aliases.yml`) is looked up under that name.
     pub fn action(&self, uses: &str, major: Option<u32>) -> Option<&ActionFacts> {
         let name = uses.split('@').next().unwrap_or(uses).to_lowercase();
         let name = name.trim_end_matches('/');
-        major
-            .and_then(|m| self.actions.get(&format!("{name}@v{m}")))
-            .or_else(|| self.actions.get(name))
+        let find = |name: &str| {
+            major
+                .and_then(|m| self.actions.get(&format!("{name}@v{m}")))
+                .or_else(|| self.actions.get(name))
+        };
+        find(name).or_else(|| find(&self.unalias(name)?))
+    }
+
+    /// `owner/repo[/path]` (lowercase) under the name its repository is known by in the
+    /// knowledge base, when `aliases.yml` gives it another one.
+    fn unalias(&self, name: &str) -> Option<String> {
+        let mut parts = name.splitn(3, '/');
+        let repo = format!("{}/{}", parts.next()?, parts.next()?);
+        let target = self.aliases.get(&repo)?;
+        Some(match parts.next() {
+            Some(path) => format!("{target}/{path}"),
+            None => target.clone(),
+        })
     }
 
     /// The command entries whose pattern matches `line`, in order.
@@ -743,6 +781,7 @@ impl Knowledge {
             let (name, reference) = uses.rsplit_once('@')?;
             let repo: Vec<&str> = name.splitn(3, '/').take(2).collect();
             let repo = repo.join("/").to_lowercase();
+            let repo = self.aliases.get(&repo).cloned().unwrap_or(repo);
             let fetched = self
                 .online_majors
                 .get(&format!("{repo}@{reference}").to_lowercase());
@@ -797,7 +836,10 @@ impl Knowledge {
     /// The metadata index entry for `uses:` text (case-insensitive, ref ignored).
     pub fn indexed(&self, uses: &str) -> Option<&IndexEntry> {
         let name = uses.split('@').next().unwrap_or(uses).to_lowercase();
-        self.index.get(name.trim_end_matches('/'))
+        let name = name.trim_end_matches('/');
+        self.index
+            .get(name)
+            .or_else(|| self.index.get(&self.unalias(name)?))
     }
 
     /// The scope a REST endpoint path (after `repos/{owner}/{repo}/`) needs, if known, with its
@@ -960,6 +1002,23 @@ fn check_scopes<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_old_name_of_an_action_has_the_facts_of_its_new_name() {
+        let kb = Knowledge::embedded().unwrap();
+        let old = kb
+            .action("google-github-actions/release-please-action@v3", Some(3))
+            .expect("known under its old name");
+        let new = kb
+            .action("googleapis/release-please-action@v3", Some(3))
+            .unwrap();
+        assert!(std::ptr::eq(old, new));
+        assert!(kb
+            .indexed("Google-GitHub-Actions/release-please-action@v4")
+            .is_some());
+        // Names that are no alias stay unknown.
+        assert!(kb.action("google-github-actions/other@v1", Some(1)).is_none());
+    }
 
     #[test]
     fn embedded_knowledge_loads_and_covers_the_common_actions() {
