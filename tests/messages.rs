@@ -104,3 +104,20 @@ fn input_errors_and_refusals_are_snapshotted() {
     assert_eq!(code, 0, "{text}");
     snapshot("edit-dry-run", &text);
 }
+
+/// A frame shows the line as a terminal would: no byte order mark, no carriage return.
+#[test]
+fn frames_of_crlf_and_bom_files_show_the_bare_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let workflows = dir.path().join(".github/workflows");
+    std::fs::create_dir_all(&workflows).unwrap();
+    std::fs::write(
+        workflows.join("crlf.yml"),
+        "\u{feff}on: push\r\njobs:\r\n  a:\r\n    runs-on: ubuntu-latest\r\n    steps:\r\n      - uses: actions/checkout@v4\r\n",
+    )
+    .unwrap();
+    let (code, text) = seen(&["check"], dir.path());
+    assert_eq!(code, 1, "{text}");
+    assert!(!text.contains('\r') && !text.contains('\u{feff}'), "{text:?}");
+    snapshot("check-crlf-bom", &text);
+}

@@ -81,12 +81,14 @@ pub fn render(results: &[FileResult], style: Style, rules: &[Rule]) -> String {
             .clone()
             .or_else(|| std::fs::read_to_string(&r.real).ok())
             .unwrap_or_default();
+        // Positions count from after a byte order mark; a terminal shows none.
+        let source = source.strip_prefix('\u{feff}').unwrap_or(&source);
         for f in &r.findings {
             let title = rules
                 .iter()
                 .find(|x| x.id == f.rule)
                 .map(|x| x.title.as_str());
-            out.push_str(&renderer.render(&[frame(&r.path, &source, f, title, style.verbose)]));
+            out.push_str(&renderer.render(&[frame(&r.path, source, f, title, style.verbose)]));
             out.push_str("\n\n");
         }
     }
