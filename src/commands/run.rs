@@ -134,12 +134,11 @@ fn process(
             return result;
         }
     };
-    match engine.fix(&repo, &name, &doc, &args.rules, allow_unsafe) {
-        Ok((fixed, remaining)) => {
+    match engine.fix_reporting(&repo, &name, &doc, &args.rules, allow_unsafe) {
+        Ok((fixed, remaining, found)) => {
             if fixed.text() != doc.text() {
                 // What was fixed: the fixable findings of the file as it was that are gone.
-                result.applied = engine
-                    .check(&repo, &name, &doc, &args.rules)
+                result.applied = found
                     .into_iter()
                     .filter(|f| {
                         f.fixable()

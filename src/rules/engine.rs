@@ -1007,7 +1007,22 @@ impl Engine {
         only: &[String],
         allow_unsafe: bool,
     ) -> Result<(Document, Vec<Finding>), (String, EditError)> {
+        self.fix_reporting(repo, name, doc, only, allow_unsafe)
+            .map(|(fixed, remaining, _)| (fixed, remaining))
+    }
+
+    /// [`Engine::fix`], also returning the findings of `doc` as given (what the first pass
+    /// found), so that a caller tells what was fixed without analysing the file again.
+    pub fn fix_reporting(
+        &self,
+        repo: &Repo,
+        name: &str,
+        doc: &Document,
+        only: &[String],
+        allow_unsafe: bool,
+    ) -> Result<(Document, Vec<Finding>, Vec<Finding>), (String, EditError)> {
         let mut current = doc.clone();
+        let mut first: Option<Vec<Finding>> = None;
         // The same finding is fixed once: a fix that leaves its own finding standing (a user
         // rule whose edits do not undo its match) must not repeat pass after pass.
         let mut applied: Vec<(String, Path, String)> = Vec::new();
@@ -1025,7 +1040,8 @@ impl Engine {
                 })
                 .collect();
             if applicable.is_empty() {
-                return Ok((current, findings));
+                let found = first.unwrap_or_else(|| findings.clone());
+                return Ok((current, findings, found));
             }
             let mut taken: Vec<&Path> = Vec::new();
             let mut batch: Vec<&Finding> = Vec::new();
@@ -1061,12 +1077,15 @@ impl Engine {
             };
             let changed = next.text() != current.text();
             current = next;
+            if first.is_none() {
+                first = Some(findings);
+            }
             if !changed {
                 break;
             }
         }
         let remaining = self.check(repo, name, &current, only);
-        Ok((current, remaining))
+        Ok((current, remaining, first.unwrap_or_default()))
     }
 
     /// Runs one of `rule`'s inline test cases: `check` must report `findings` findings and
