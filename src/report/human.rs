@@ -118,7 +118,8 @@ fn frame<'a>(
         Severity::Low | Severity::Info => Level::INFO,
     };
     let head = level.primary_title(f.message.as_str()).id(f.rule.as_str());
-    let mut group = match source.lines().nth(f.line.saturating_sub(1)) {
+    let line = f.line.checked_sub(1).and_then(|n| source.lines().nth(n));
+    let mut group = match line {
         Some(text) => head.element(
             Snippet::source(text)
                 .line_start(f.line)

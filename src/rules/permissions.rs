@@ -1969,35 +1969,47 @@ fn pins(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Kinds of reasons a job is left for review: any of the phrases, and the kind in a few words.
+/// The first kind whose phrase a reason holds is its kind.
+const REVIEW_CLASSES: &[(&[&str], &str)] = &[
+    (&["which ghfix does not know"], "action ghfix does not know"),
+    (
+        &["the step hands it the token"],
+        "token handed to an action ghfix does not know",
+    ),
+    (
+        &["ghfix does not know it, and"],
+        "unknown action whose metadata lets it use the token",
+    ),
+    (
+        &["the token is passed to the local"],
+        "token handed to a local JavaScript or Docker action",
+    ),
+    (&["ghfix knows it for"], "action version ghfix does not cover"),
+    (
+        &["program ghfix cannot read", "script, which"],
+        "token reaches a program ghfix cannot read",
+    ),
+    (&["as an argument"], "token passed to a script as an argument"),
+    (
+        &["after a ghcr.io login"],
+        "action that may push with the job's ghcr.io login",
+    ),
+    (&["remote reusable workflow"], "remote reusable workflow"),
+    (&["GraphQL", "cannot map"], "unmapped API call"),
+    (&["cannot be"], "needs rights GITHUB_TOKEN cannot have"),
+    (
+        &["cannot read the", "not valid YAML"],
+        "local file missing or invalid",
+    ),
+];
+
 /// The kind of reason a job is left for review, in a few words (for reports that group them).
 pub fn review_class(reason: &str) -> &'static str {
-    if reason.contains("which ghfix does not know") {
-        "action ghfix does not know"
-    } else if reason.contains("the step hands it the token") {
-        "token handed to an action ghfix does not know"
-    } else if reason.contains("ghfix does not know it, and") {
-        "unknown action whose metadata lets it use the token"
-    } else if reason.contains("the token is passed to the local") {
-        "token handed to a local JavaScript or Docker action"
-    } else if reason.contains("ghfix knows it for") {
-        "action version ghfix does not cover"
-    } else if reason.contains("program ghfix cannot read") || reason.contains("script, which") {
-        "token reaches a program ghfix cannot read"
-    } else if reason.contains("as an argument") {
-        "token passed to a script as an argument"
-    } else if reason.contains("after a ghcr.io login") {
-        "action that may push with the job's ghcr.io login"
-    } else if reason.contains("remote reusable workflow") {
-        "remote reusable workflow"
-    } else if reason.contains("GraphQL") || reason.contains("cannot map") {
-        "unmapped API call"
-    } else if reason.contains("cannot be given") || reason.contains("cannot be") {
-        "needs rights GITHUB_TOKEN cannot have"
-    } else if reason.contains("cannot read the") || reason.contains("not valid YAML") {
-        "local file missing or invalid"
-    } else {
-        "other"
-    }
+    REVIEW_CLASSES
+        .iter()
+        .find(|(phrases, _)| phrases.iter().any(|p| reason.contains(p)))
+        .map_or("other", |(_, kind)| kind)
 }
 
 /// The repository root above a workflow or action file: the folder holding `.github`.
