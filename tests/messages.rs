@@ -118,6 +118,9 @@ fn frames_of_crlf_and_bom_files_show_the_bare_line() {
     .unwrap();
     let (code, text) = seen(&["check"], dir.path());
     assert_eq!(code, 1, "{text}");
-    assert!(!text.contains('\r') && !text.contains('\u{feff}'), "{text:?}");
+    assert!(
+        !text.contains('\r') && !text.contains('\u{feff}'),
+        "{text:?}"
+    );
     snapshot("check-crlf-bom", &text);
 }

@@ -135,9 +135,13 @@ fn frame<'a>(
     for n in &f.notes {
         group = group.element(Level::NOTE.message(n.as_str()));
     }
-    let fix = match (f.fixable(), f.safety) {
-        (true, Safety::Safe) => Some("`ghfix apply` fixes this"),
-        (true, Safety::Unsafe) => Some("`ghfix apply --unsafe` fixes this (review the change)"),
+    let partial = f.notes.iter().any(|n| n.contains(" left for review: "));
+    let fix = match (f.fixable(), f.safety, partial) {
+        (true, Safety::Safe, false) => Some("`ghfix apply` fixes this"),
+        (true, Safety::Safe, true) => Some(
+            "`ghfix apply` fixes what it could analyse; the jobs left for review stay as they are",
+        ),
+        (true, Safety::Unsafe, _) => Some("`ghfix apply --unsafe` fixes this (review the change)"),
         _ => None,
     };
     if let Some(fix) = fix {

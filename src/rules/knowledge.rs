@@ -1017,7 +1017,9 @@ mod tests {
             .indexed("Google-GitHub-Actions/release-please-action@v4")
             .is_some());
         // Names that are no alias stay unknown.
-        assert!(kb.action("google-github-actions/other@v1", Some(1)).is_none());
+        assert!(kb
+            .action("google-github-actions/other@v1", Some(1))
+            .is_none());
     }
 
     #[test]

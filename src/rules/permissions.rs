@@ -1985,12 +1985,18 @@ const REVIEW_CLASSES: &[(&[&str], &str)] = &[
         &["the token is passed to the local"],
         "token handed to a local JavaScript or Docker action",
     ),
-    (&["ghfix knows it for"], "action version ghfix does not cover"),
+    (
+        &["ghfix knows it for"],
+        "action version ghfix does not cover",
+    ),
     (
         &["program ghfix cannot read", "script, which"],
         "token reaches a program ghfix cannot read",
     ),
-    (&["as an argument"], "token passed to a script as an argument"),
+    (
+        &["as an argument"],
+        "token passed to a script as an argument",
+    ),
     (
         &["after a ghcr.io login"],
         "action that may push with the job's ghcr.io login",
