@@ -61,6 +61,10 @@ impl Finding {
     }
 }
 
+/// What [`Engine::fix_reporting`] returns: the fixed document, the findings that remain in it,
+/// and the findings of the document as it was given.
+pub type FixReport = (Document, Vec<Finding>, Vec<Finding>);
+
 /// Rules plus knowledge.
 pub struct Engine {
     /// The rules, embedded ones first.
@@ -1020,7 +1024,7 @@ impl Engine {
         doc: &Document,
         only: &[String],
         allow_unsafe: bool,
-    ) -> Result<(Document, Vec<Finding>, Vec<Finding>), (String, EditError)> {
+    ) -> Result<FixReport, (String, EditError)> {
         let mut current = doc.clone();
         let mut first: Option<Vec<Finding>> = None;
         // The same finding is fixed once: a fix that leaves its own finding standing (a user
