@@ -25,6 +25,10 @@ fn class(reason: &str) -> (&'static str, String) {
         | "unknown action whose metadata lets it use the token"
         | "token handed to a local JavaScript or Docker action"
         | "action version ghfix does not cover" => quoted(reason),
+        // `(`make build`)`, or the shell of a script (`a `pwsh` script`).
+        "token reaches a program ghfix cannot read" if !reason.contains("(`") => {
+            format!("{} script", quoted(reason))
+        }
         "token reaches a program ghfix cannot read" => reason
             .rsplit("(`")
             .next()
