@@ -371,22 +371,18 @@ fn verify(
     at: usize,
     plan: app_token::Plan,
 ) -> Result<app_token::Plan, String> {
-    // `check` parses the file only for this.
-    let parsed;
-    let doc = match a.doc {
-        Some(doc) => doc,
-        None => {
-            parsed = Document::parse(a.text.to_string()).map_err(|e| e.to_string())?;
-            &parsed
-        }
-    };
-    let edited = crate::cst::apply(doc, &plan.ops).map_err(|e| e.to_string())?;
-    let root = edited
-        .parsed()
-        .get(a.index)
-        .ok_or("the edited file lost its document")?;
+    // The job as the swap declares it (the editor writes exactly this meaning, or refuses):
+    // no syntax tree is needed to tell what it would do.
+    let mut docs = vec![Yaml::Null; a.index + 1];
+    docs[a.index] = a.root.clone();
+    for op in &plan.ops {
+        crate::cst::verify::expect(&mut docs, op).map_err(|e| e.to_string())?;
+    }
+    let root = &docs[a.index];
     let wf = Workflow::from_yaml(root);
-    let ctx = Context::new(a.ctx.kb, a.ctx.repo, edited.text());
+    // The version comments of the file's pins; the inserted App-token action is known for
+    // every major version, so its own comment is not needed.
+    let ctx = Context::new(a.ctx.kb, a.ctx.repo, a.text);
     let job = &wf.jobs[at];
     let after = ctx.job(&wf, job);
     let left = reach(&wf, all, own, at, &after);
