@@ -76,11 +76,10 @@ pub fn render(results: &[FileResult], style: Style, rules: &[Rule]) -> String {
             continue;
         }
         // The text the positions refer to: the fixed text after `apply`, else the file.
-        let source = r
-            .fixed
-            .clone()
-            .or_else(|| std::fs::read_to_string(&r.real).ok())
-            .unwrap_or_default();
+        let source: std::borrow::Cow<str> = match &r.fixed {
+            Some(fixed) => fixed.into(),
+            None => std::fs::read_to_string(&r.real).unwrap_or_default().into(),
+        };
         // Positions count from after a byte order mark; a terminal shows none.
         let source = source.strip_prefix('\u{feff}').unwrap_or(&source);
         for f in &r.findings {

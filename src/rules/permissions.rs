@@ -1414,11 +1414,13 @@ impl<'a> Context<'a> {
                 continue;
             }
             self.script_depth.set(self.script_depth.get() + 1);
-            let inner = if label_is_command && command.trim() == own.trim_end_matches("...") {
-                label.clone()
-            } else {
-                format!("{label} > {}", clip(&command))
-            };
+            // A step that only runs the script is labelled by it already.
+            let inner =
+                if label_is_command && command.trim().starts_with(own.trim_end_matches("...")) {
+                    label.clone()
+                } else {
+                    format!("{label} > {}", clip(&command))
+                };
             self.script(&text, &inner, env, token_env, state, needs);
             self.script_depth.set(self.script_depth.get() - 1);
         }
