@@ -939,7 +939,7 @@ impl<'a> Context<'a> {
                 needs.add(
                     "packages",
                     Level::Read,
-                    format!("{}: use GitHub Packages as a NuGet source", short(label)),
+                    format!("{}: use GitHub Packages as a NuGet source", step_ref(label)),
                 );
             }
             if name == "docker/login-action"
@@ -983,11 +983,15 @@ impl<'a> Context<'a> {
                 } else if counts && need.may {
                     needs.note(
                         &need.permissions,
-                        format!("{}: {}", short(label), need.reason),
+                        format!("{}: {}", step_ref(label), need.reason),
                     );
                 } else if counts {
                     for (scope, level) in &need.permissions {
-                        needs.add(scope, *level, format!("{}: {}", short(label), need.reason));
+                        needs.add(
+                            scope,
+                            *level,
+                            format!("{}: {}", step_ref(label), need.reason),
+                        );
                     }
                 }
             }
@@ -1258,7 +1262,7 @@ impl<'a> Context<'a> {
                     &scope,
                     &self.kb.method_alternatives(group, method),
                     level,
-                    format!("{label}: github.rest.{group}.{method}"),
+                    format!("{}: github.rest.{group}.{method}", step_ref(&label)),
                 ),
                 RestNeed::Nothing => {}
                 RestNeed::Impossible => needs.unknown.push(format!(
@@ -1924,7 +1928,7 @@ fn clip(s: &str) -> String {
 /// operation alone when that names the command already (`gh pr comment`, `POST issues`).
 fn because(label: &str, label_is_command: bool, line: Option<&str>, op: &str) -> String {
     if !label_is_command {
-        return format!("{label}: {op}");
+        return format!("{}: {op}", step_ref(label));
     }
     let own = match line {
         Some(line) => {
@@ -1946,9 +1950,32 @@ fn because(label: &str, label_is_command: bool, line: Option<&str>, op: &str) ->
         None => op.to_string(),
     };
     match label.rsplit_once(" > ") {
-        Some((outer, _)) => format!("{outer} > {own}"),
+        Some((outer, _)) => format!("{} > {own}", step_ref(outer)),
         None => own,
     }
+}
+
+/// A step as reasons name it: an action by its `uses:` (`actions/checkout@v4`), a named step by
+/// its quoted name (`step "Comment coverage"`); inside a local action, each part so
+/// (`./.github/actions/release > step "Upload"`).
+fn step_ref(label: &str) -> String {
+    let label = short(label);
+    label
+        .split(" > ")
+        .map(|part| {
+            let uses_like =
+                !part.contains(char::is_whitespace) && (part.contains('/') || part.contains('@'));
+            let numbered = part
+                .strip_prefix("step ")
+                .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()));
+            if uses_like || numbered || part.starts_with("step \"") {
+                part.to_string()
+            } else {
+                format!("step \"{part}\"")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" > ")
 }
 
 fn short(label: &str) -> String {
