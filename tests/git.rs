@@ -38,6 +38,14 @@ fn repo(files: &[(&str, &str)]) -> (tempfile::TempDir, Repository) {
     (dir, repo)
 }
 
+/// An empty bare repository to push to, and its `file://` URL.
+fn bare_remote() -> (tempfile::TempDir, String) {
+    let remote = tempfile::tempdir().unwrap();
+    Repository::init_bare(remote.path()).unwrap();
+    let url = format!("file://{}", remote.path().display());
+    (remote, url)
+}
+
 fn commit_all(repo: &Repository, message: &str) -> git2::Oid {
     let mut index = repo.index().unwrap();
     index
@@ -216,9 +224,7 @@ fn update_regenerates_the_branch_and_stops_at_someone_elses_commit() {
 #[test]
 fn the_branch_is_pushed_to_a_file_remote() {
     let (dir, _repo) = repo(&[(".github/workflows/ci.yml", WORKFLOW)]);
-    let remote = tempfile::tempdir().unwrap();
-    Repository::init_bare(remote.path()).unwrap();
-    let url = format!("file://{}", remote.path().display());
+    let (remote, url) = bare_remote();
     let (code, _, err) = ghfix(&["apply", "--commit", "--push", &url], dir.path(), &[]);
     assert_eq!(code, 0, "{err}");
     let bare = Repository::open_bare(remote.path()).unwrap();
@@ -233,9 +239,7 @@ fn the_branch_is_pushed_to_a_file_remote() {
 #[test]
 fn the_pull_request_is_opened_after_a_rate_limit_then_updated_in_place() {
     let (dir, _repo) = repo(&[(".github/workflows/ci.yml", WORKFLOW)]);
-    let remote = tempfile::tempdir().unwrap();
-    Repository::init_bare(remote.path()).unwrap();
-    let url = format!("file://{}", remote.path().display());
+    let (_remote, url) = bare_remote();
     let pulls = "/repos/acme/widgets/pulls";
     let created =
         r#"{"number": 7, "html_url": "https://github.com/acme/widgets/pull/7"}"#.to_string();
@@ -493,9 +497,7 @@ fn the_commit_can_be_made_through_the_api() {
 #[test]
 fn a_forced_push_never_replaces_someone_elses_commits_on_the_remote() {
     let (dir, _repo) = repo(&[(".github/workflows/ci.yml", WORKFLOW)]);
-    let remote = tempfile::tempdir().unwrap();
-    Repository::init_bare(remote.path()).unwrap();
-    let url = format!("file://{}", remote.path().display());
+    let (remote, url) = bare_remote();
     let args = ["apply", "--commit", "--update", "--push", &url];
     assert_eq!(ghfix(&args, dir.path(), &[]).0, 0);
     // Someone pushes a commit of their own on top of ghfix's.

@@ -259,12 +259,8 @@ fn campaign(args: &MigrateArgs) -> Result<u8, String> {
     let defaults = crate::config::Loaded::load(None, &args.work_dir)?;
     let shared = crate::commands::run::load_engine_with(&defaults, args.rules_dir.as_deref())
         .map_err(|_| "the rules do not load".to_string())?;
-    if let Some(unknown) = args
-        .rules
-        .iter()
-        .find(|r| !shared.rules.iter().any(|x| &x.id == *r))
-    {
-        return Err(format!("no rule `{unknown}` (see `ghfix rules`)"));
+    if let Some(unknown) = shared.unknown_rule(&args.rules) {
+        return Err(unknown);
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.concurrency.max(1))

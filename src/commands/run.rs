@@ -209,8 +209,9 @@ pub fn load_engine_with(loaded: &Loaded, dir: Option<&Path>) -> Result<Engine, u
 }
 
 /// Checks (`fix: None`) or fixes (`Some(allow_unsafe)`) the files `args` names, to the fixed
-/// point across their local callees; errors are printed and their exit code returned.
-pub fn run(args: &RunArgs, fix: Option<bool>) -> Result<(Engine, Vec<FileResult>), u8> {
+/// point across their local callees; errors are printed and their exit code returned. Returns
+/// the engine, the configuration it was loaded with, and each file's result.
+pub fn run(args: &RunArgs, fix: Option<bool>) -> Result<(Engine, Loaded, Vec<FileResult>), u8> {
     let root = run_root(&args.paths);
     let loaded = load_config(args.config.as_deref(), &root)?;
     let mut engine = load_engine_with(&loaded, args.rules_dir.as_deref())?;
@@ -226,7 +227,7 @@ pub fn run(args: &RunArgs, fix: Option<bool>) -> Result<(Engine, Vec<FileResult>
         }
     }
     let results = run_with(&engine, &loaded, args, fix)?;
-    Ok((engine, results))
+    Ok((engine, loaded, results))
 }
 
 /// [`run`] with the rules and the configuration already loaded (a campaign loads the engine
@@ -237,14 +238,8 @@ pub fn run_with(
     args: &RunArgs,
     fix: Option<bool>,
 ) -> Result<Vec<FileResult>, u8> {
-    if let Some(unknown) = args
-        .rules
-        .iter()
-        .find(|r| !engine.rules.iter().any(|x| &x.id == *r))
-    {
-        return Err(input_error(format!(
-            "no rule `{unknown}` (see `ghfix rules`)"
-        )));
+    if let Some(unknown) = engine.unknown_rule(&args.rules) {
+        return Err(input_error(unknown));
     }
     let mut found = discover(&args.paths);
     let had_files = !found.files.is_empty();
@@ -348,7 +343,7 @@ fn style(args: &RunArgs, colour: bool) -> Style {
 /// `ghfix check`.
 pub fn check(args: &RunArgs, colour: bool) -> u8 {
     match run(args, None) {
-        Ok((engine, results)) => {
+        Ok((engine, _, results)) => {
             crate::print_masked!(
                 "{}",
                 findings::render(&results, args.format, style(args, colour), &engine.rules)
@@ -361,16 +356,12 @@ pub fn check(args: &RunArgs, colour: bool) -> u8 {
 
 /// `ghfix apply`.
 pub fn apply(args: &ApplyArgs, colour: bool) -> u8 {
-    let (engine, mut results) = match run(&args.run, Some(args.allow_unsafe)) {
+    let (engine, loaded, mut results) = match run(&args.run, Some(args.allow_unsafe)) {
         Ok(r) => r,
         Err(code) => return code,
     };
     if args.publish.commit {
         let root = run_root(&args.run.paths);
-        let config = match load_config(args.run.config.as_deref(), &root) {
-            Ok(loaded) => loaded.config,
-            Err(code) => return code,
-        };
         crate::print_masked!(
             "{}",
             findings::render(
@@ -383,7 +374,7 @@ pub fn apply(args: &ApplyArgs, colour: bool) -> u8 {
         let published = crate::commands::publish::publish(
             &args.publish,
             &args.run.api_url,
-            &config,
+            &loaded.config,
             &root,
             &results,
             args.run.format == Format::Human,

@@ -1015,6 +1015,13 @@ impl Engine {
             .map(|(fixed, remaining, _)| (fixed, remaining))
     }
 
+    /// The first of `ids` that names no rule of this engine, as a message for the user.
+    pub fn unknown_rule(&self, ids: &[String]) -> Option<String> {
+        ids.iter()
+            .find(|id| !self.rules.iter().any(|r| &r.id == *id))
+            .map(|id| format!("no rule `{id}` (see `ghfix rules`)"))
+    }
+
     /// [`Engine::fix`], also returning the findings of `doc` as given (what the first pass
     /// found), so that a caller tells what was fixed without analysing the file again.
     pub fn fix_reporting(
