@@ -18,6 +18,7 @@ use crate::rules::knowledge::{
     Auth, Condition, IndexRecord, Knowledge, Level, Majors, RestNeed, Via,
 };
 use crate::rules::shell;
+use crate::workflow::model::shorten;
 use crate::workflow::token::{is_github_token, token_vars};
 use crate::workflow::{Job, Step, Workflow};
 
@@ -1915,12 +1916,7 @@ fn logical_lines(script: &str) -> Vec<String> {
 }
 
 fn clip(s: &str) -> String {
-    let s = s.trim();
-    if s.chars().count() > 60 {
-        format!("{}...", s.chars().take(57).collect::<String>())
-    } else {
-        s.to_string()
-    }
+    shorten(s.trim(), 60)
 }
 
 /// The reason `op` of the step `label`. An unnamed step is labelled by its own command
@@ -1939,12 +1935,7 @@ fn because(label: &str, label_is_command: bool, line: Option<&str>, op: &str) ->
             if names_it {
                 op.to_string()
             } else {
-                let cut = if line.chars().count() > 32 {
-                    format!("{}...", line.chars().take(29).collect::<String>())
-                } else {
-                    line.to_string()
-                };
-                format!("{cut}: {op}")
+                format!("{}: {op}", shorten(line, 32))
             }
         }
         None => op.to_string(),

@@ -5,18 +5,36 @@ use yaml_rust2::Yaml;
 
 use crate::cst::Path;
 
-/// A short form of a `run:` script that names its step: the first line that is not blank or a
-/// comment, cut at 40 characters.
-fn command_label(run: &str) -> Option<String> {
-    let line = run
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with('#'))?;
-    Some(if line.chars().count() > 40 {
-        format!("{}...", line.chars().take(37).collect::<String>())
-    } else {
-        line.to_string()
-    })
+/// `text` in at most `max` characters: cut, with `...` marking the cut, when it is longer.
+pub fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some(_) => {
+            let keep = text
+                .char_indices()
+                .nth(max.saturating_sub(3))
+                .map_or(text.len(), |(at, _)| at);
+            format!("{}...", &text[..keep])
+        }
+        None => text.to_string(),
+    }
+}
+
+/// How a step is named: `name:`, else `uses:`, else the first line of `run:` that is neither
+/// blank nor a comment (cut at 40 characters), else `step N` (`index` counts from 0).
+pub fn step_label(step: &Yaml, index: usize) -> String {
+    let command = || {
+        let script = get(step, "run").and_then(scalar)?;
+        let line = script
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with('#'))?;
+        Some(shorten(line, 40))
+    };
+    get(step, "name")
+        .and_then(scalar)
+        .or_else(|| get(step, "uses").and_then(scalar))
+        .or_else(command)
+        .unwrap_or_else(|| format!("step {}", index + 1))
 }
 
 /// A string-valued view of a YAML scalar (numbers and booleans as written by the loader).
@@ -155,11 +173,7 @@ fn steps(list: Option<&Yaml>, base: &Path, defaults: &RunDefaults) -> Vec<Step> 
         .map(|(i, s)| {
             let uses = get(s, "uses").and_then(scalar);
             let run = get(s, "run").and_then(scalar);
-            let label = get(s, "name")
-                .and_then(scalar)
-                .or_else(|| uses.clone())
-                .or_else(|| run.as_deref().and_then(command_label))
-                .unwrap_or_else(|| format!("step {}", i + 1));
+            let label = step_label(s, i);
             Step {
                 path: base.clone().index(i),
                 label,
@@ -258,6 +272,18 @@ impl Workflow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shortened_text_stays_within_its_width() {
+        assert_eq!(shorten("gh pr list", 10), "gh pr list");
+        assert_eq!(shorten("gh pr comment 1", 10), "gh pr c...");
+        assert_eq!(shorten("ééééé", 4), "é...");
+        let step = yaml_rust2::YamlLoader::load_from_str("run: |\n  # setup\n\n  make all\n")
+            .unwrap()
+            .remove(0);
+        assert_eq!(step_label(&step, 2), "make all");
+        assert_eq!(step_label(&Yaml::Hash(Default::default()), 2), "step 3");
+    }
 
     #[test]
     fn reads_jobs_steps_and_env() {

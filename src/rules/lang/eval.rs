@@ -397,7 +397,10 @@ impl<'a> Scope<'a> {
             if let Some(job) = step.job {
                 got.insert("job".into(), job.id());
             }
-            got.insert("step".into(), step_label(y, step.index));
+            got.insert(
+                "step".into(),
+                crate::workflow::model::step_label(y, step.index),
+            );
         }
         settle(ok, got, mark)
     }
@@ -419,23 +422,6 @@ impl<'a> Scope<'a> {
                 .unwrap_or(false),
         }
     }
-}
-
-/// `name:`, else `uses:`, else the first line of `run:` (shortened), else `step N`.
-fn step_label(y: &Yaml, index: usize) -> String {
-    let run = || {
-        let script = get(y, "run").and_then(scalar)?;
-        let line = script.lines().map(str::trim).find(|l| !l.is_empty())?;
-        Some(match line.char_indices().nth(40) {
-            Some((cut, _)) => format!("{}...", &line[..cut]),
-            None => line.to_string(),
-        })
-    };
-    get(y, "name")
-        .and_then(scalar)
-        .or_else(|| get(y, "uses").and_then(scalar))
-        .or_else(run)
-        .unwrap_or_else(|| format!("step {}", index + 1))
 }
 
 /// Keeps what a rule object captured when it matched, forgets it when not.
