@@ -36,7 +36,10 @@ fn main() {
             let skip = |name: &str| shared.index.contains_key(&name.to_lowercase());
             print!("{}", index_text(Path::new(&dirs[0]), FETCHED_INDEX, &skip));
         }
-        "--commits" => print!("{}", commits_text(Path::new(&dirs[0]))),
+        "--commits" => {
+            let dirs: Vec<&Path> = dirs.iter().map(Path::new).collect();
+            print!("{}", commits_text(&dirs));
+        }
         "" => print!(
             "{}",
             index_text(Path::new(&dirs[0]), SHARED_INDEX, &|_| false)

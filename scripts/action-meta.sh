@@ -11,7 +11,8 @@
 # folder. The index is then generated from OUT:
 #   scripts/action-meta.sh scripts/action-meta.list META_DIR
 #   cargo run --example action_index -- --fetched META_DIR > rules/knowledge/action-index-fetched.yml
-#   cargo run --example action_index -- --commits META_DIR > rules/knowledge/action-commits.txt
+#   scripts/action-meta.sh scripts/action-tags.list TAGS_DIR
+#   cargo run --example action_index -- --commits META_DIR TAGS_DIR > rules/knowledge/action-commits.txt
 set -euo pipefail
 
 list=${1:?usage: action-meta.sh LIST OUT}

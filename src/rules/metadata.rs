@@ -221,14 +221,17 @@ fn quoted(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_default()
 }
 
-/// The text of `rules/knowledge/action-commits.txt`: for each repository of `dir/COMMITS.tsv`
-/// (as `scripts/action-meta.sh` writes it) and each major version, the commits its version tags
-/// name (12 hex digits each), so that a `uses: owner/repo@<sha>` pin without a version comment
-/// still tells its major version.
-pub fn commits_text(dir: &Path) -> String {
-    let table = std::fs::read_to_string(dir.join("COMMITS.tsv")).unwrap_or_default();
+/// The text of `rules/knowledge/action-commits.txt`: for each repository of the `COMMITS.tsv`
+/// files in `dirs` (as `scripts/action-meta.sh` writes them) and each major version, the commits
+/// its version tags name (12 hex digits each), so that a `uses: owner/repo@<sha>` pin without a
+/// version comment still tells its major version.
+pub fn commits_text(dirs: &[&Path]) -> String {
+    let tables: Vec<String> = dirs
+        .iter()
+        .map(|d| std::fs::read_to_string(d.join("COMMITS.tsv")).unwrap_or_default())
+        .collect();
     let mut majors: BTreeMap<(String, u32), std::collections::BTreeSet<String>> = BTreeMap::new();
-    for line in table.lines().skip(1) {
+    for line in tables.iter().flat_map(|t| t.lines().skip(1)) {
         let mut cols = line.split('\t');
         let (Some(repo), Some(tag), Some(commit)) = (cols.next(), cols.next(), cols.next()) else {
             continue;
@@ -250,7 +253,7 @@ pub fn commits_text(dir: &Path) -> String {
         "# The commits that the version tags of each repository name, by major version (12 hex\n\
          # digits): a `uses:` pinned to one of them without a version comment is that major.\n\
          # Generated; do not edit (see scripts/action-meta.sh):\n\
-         #   cargo run --example action_index -- --commits DIR > rules/knowledge/action-commits.txt\n",
+         #   cargo run --example action_index -- --commits DIR... > rules/knowledge/action-commits.txt\n",
     );
     for ((repo, major), commits) in majors {
         let list: Vec<&str> = commits.iter().map(String::as_str).collect();
