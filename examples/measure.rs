@@ -3,7 +3,10 @@
 //! Each repository of the corpus (`workflows/<owner>__<repo>__.github__workflows__<file>`,
 //! `actions/<owner>__<repo>__<path>`) is laid back out in a temporary folder, so local actions
 //! and reusable workflows resolve as they would in the repository.
+//! The corpora's repositories are public: `--public` measures them as such (`--visibility
+//! public`), without the reads only a private repository needs a scope for.
 //! Usage: cargo run --release --example measure -- ../shared/corpus-2 [--top N] [--reason TEXT]
+//! [--public]
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -73,8 +76,10 @@ fn main() {
     let corpus = PathBuf::from(args.next().expect("usage: measure CORPUS [--top N]"));
     let mut top = 15;
     let mut show: Option<String> = None;
+    let mut public = false;
     while let Some(a) = args.next() {
         match a.as_str() {
+            "--public" => public = true,
             "--top" => top = args.next().and_then(|n| n.parse().ok()).unwrap_or(top),
             "--reason" => show = args.next(),
             _ => panic!("unknown argument {a}"),
@@ -96,7 +101,8 @@ fn main() {
     let mut beyond_maintainers: BTreeMap<String, usize> = BTreeMap::new();
     let mut maintainers_surplus: BTreeMap<String, usize> = BTreeMap::new();
     for (root, workflows) in &repos {
-        let repo = Repo::at(Some(root.clone()));
+        let mut repo = Repo::at(Some(root.clone()));
+        repo.public = public;
         for wf_path in workflows {
             let Ok(text) = std::fs::read_to_string(wf_path) else {
                 continue;
@@ -172,9 +178,10 @@ fn main() {
         }
     }
     println!(
-        "{}: {} repositories, {files} workflows, {jobs} jobs",
+        "{}: {} repositories, {files} workflows, {jobs} jobs{}",
         corpus.display(),
-        repos.len()
+        repos.len(),
+        if public { " (taken as public)" } else { "" }
     );
     println!(
         "fully analysed: {known} ({:.1}%); left for review: {} (by the first reason)",

@@ -144,6 +144,11 @@ pub struct RunArgs {
     /// The GitHub API root for --online (GitHub Enterprise Server: https://HOST/api/v3).
     #[arg(long, value_name = "URL", default_value = crate::rules::online::DEFAULT_API)]
     pub api_url: String,
+    /// The repository's visibility (default: the configuration's `visibility:`, else taken as
+    /// private). `public` leaves out the reads only a private repository needs a scope for:
+    /// cloning it, CodeQL's and Scorecard's reads of its runs, pull requests and checks.
+    #[arg(long, value_enum, value_name = "VISIBILITY")]
+    pub visibility: Option<crate::config::Visibility>,
 }
 
 /// Arguments of `ghfix apply`.

@@ -38,6 +38,23 @@ pub struct Config {
     /// configuration).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
+    /// The repository's visibility on GitHub. `public` leaves out the reads that only a private
+    /// repository needs a scope for (cloning it, CodeQL's and Scorecard's reads); unset, ghfix
+    /// grants them, as a private repository needs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<Visibility>,
+}
+
+/// A repository's visibility on GitHub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    /// Anyone may read it.
+    Public,
+    /// Its collaborators only.
+    Private,
+    /// Its enterprise's members (reads need scopes as for a private repository).
+    Internal,
 }
 
 /// Rule selection.
@@ -85,6 +102,7 @@ impl Default for Config {
             app_token: AppToken::default(),
             branch_prefix: default_branch_prefix(),
             author: None,
+            visibility: None,
         }
     }
 }

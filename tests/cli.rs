@@ -695,3 +695,70 @@ fn completions_and_the_manual_page_are_generated() {
         "{man}"
     );
 }
+
+/// A public repository (`--visibility public`, or `visibility: public` in its configuration) is
+/// cloned and its runs read without a scope: those reads are not granted; otherwise they are.
+#[test]
+fn a_public_repository_gets_no_scope_for_reads_only_a_private_one_needs() {
+    let workflow = "on: push\njobs:\n  scan:\n    runs-on: ubuntu-latest\n    steps:\n      \
+        - uses: actions/checkout@v4\n      - uses: github/codeql-action/init@v3\n      \
+        - uses: github/codeql-action/analyze@v3\n";
+    let dir = repo(&[(".github/workflows/codeql.yml", workflow)]);
+    let block = |args: &[&str]| {
+        let (code, out, err) = ghfix(args, dir.path());
+        assert_eq!(code, 1, "{out}{err}");
+        out.lines()
+            .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+            .map(|l| l.split(" #").next().unwrap().trim_end().to_string())
+            .collect::<Vec<_>>()
+    };
+    let private = block(&["apply", "--dry-run"]);
+    assert!(
+        private.contains(&"+      contents: read".to_string())
+            && private.contains(&"+      actions: read".to_string()),
+        "{private:?}"
+    );
+    let public = block(&["apply", "--dry-run", "--visibility", "public"]);
+    assert_eq!(
+        public,
+        [
+            "+permissions: {}",
+            "+    permissions:",
+            "+      security-events: write",
+        ],
+        "{public:?}"
+    );
+    std::fs::write(dir.path().join(".github/ghfix.yml"), "visibility: public\n").unwrap();
+    assert_eq!(block(&["apply", "--dry-run"]), public);
+    // The command line wins over the configuration.
+    assert_eq!(
+        block(&["apply", "--dry-run", "--visibility", "private"]),
+        private
+    );
+}
+
+/// A need that another scope meets as well (a pull request comment made through the issues
+/// API) is met by an existing block holding that scope: nothing is added to it.
+#[test]
+fn an_existing_block_with_an_alternative_scope_is_not_widened() {
+    let workflow = |scope: &str| {
+        format!(
+            "on: pull_request\npermissions: {{}}\njobs:\n  comment:\n    runs-on: ubuntu-latest\n    \
+             permissions:\n      {scope}: write\n    steps:\n      \
+             - uses: thollander/actions-comment-pull-request@v3\n        with:\n          \
+             message: hi\n"
+        )
+    };
+    for (scope, findings) in [("issues", 0), ("pull-requests", 0), ("contents", 1)] {
+        let dir = repo(&[(".github/workflows/c.yml", &workflow(scope))]);
+        let (code, out, err) = ghfix(
+            &["check", "-q", "--rule", "missing-permission-scope"],
+            dir.path(),
+        );
+        assert_eq!(
+            out.matches("missing-permission-scope").count(),
+            findings,
+            "{scope}: exit {code}\n{out}{err}"
+        );
+    }
+}

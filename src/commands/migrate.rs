@@ -356,6 +356,8 @@ fn one(
         format: Format::Human,
         online: false,
         api_url: args.api_url.clone(),
+        // The repository's own configuration may say; else its reads are granted.
+        visibility: None,
     };
     // The campaign's engine serves every repository without a configuration of its own.
     let loaded = match crate::config::Loaded::load(None, &dir) {

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use crate::cli::{ApplyArgs, Format, RunArgs};
 use crate::commands::{input_error, EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, EXIT_REFUSED};
-use crate::config::Loaded;
+use crate::config::{Loaded, Visibility};
 use crate::cst::Document;
 use crate::files::{self, Target};
 use crate::report::human::Style;
@@ -102,6 +102,7 @@ fn process(
     target: &Target,
     args: &RunArgs,
     fix: Option<bool>,
+    public: bool,
     pending: Option<&Arc<BTreeMap<PathBuf, String>>>,
 ) -> FileResult {
     let path = target.shown.as_path();
@@ -117,6 +118,7 @@ fn process(
     result.calls_local = LOCAL_USES.is_match(&text);
     let mut repo = Repo::at(repo_root(path));
     repo.pending = pending.cloned();
+    repo.public = public;
     let name = path
         .file_name()
         .map_or(display.clone(), |n| n.to_string_lossy().into_owned());
@@ -258,10 +260,11 @@ pub fn run_with(
             "no workflow files found (looked for .github/workflows and .github/actions)",
         ));
     }
+    let public = args.visibility.or(loaded.config.visibility) == Some(Visibility::Public);
     let mut results: Vec<FileResult> = found
         .files
         .par_iter()
-        .map(|f| process(engine, f, args, fix, None))
+        .map(|f| process(engine, f, args, fix, public, None))
         .collect();
     // Fixing a local action or reusable workflow changes what its callers need: the files are
     // analysed again against the fixed callees until nothing moves, so one run reaches the
@@ -285,7 +288,7 @@ pub fn run_with(
             .zip(&results)
             .map(|(f, r)| {
                 r.calls_local
-                    .then(|| process(engine, f, args, fix, Some(&pending)))
+                    .then(|| process(engine, f, args, fix, public, Some(&pending)))
             })
             .collect();
         let mut moved = false;

@@ -137,6 +137,16 @@ pub struct Need {
     /// (`workflow_call`) goes to review.
     #[serde(default)]
     pub events: Vec<String>,
+    /// Reads that only a private or internal repository needs a scope for (GitHub's CodeQL
+    /// starter workflow and scorecard's README: a public repository is cloned and its runs
+    /// read without one): granted unless the repository is known to be public.
+    #[serde(default)]
+    pub private: bool,
+    /// Scopes that meet the need as well at its level (a comment on a pull request made through
+    /// the issues API: `issues: write` serves as `pull-requests: write` does). A new block gets
+    /// `permissions`; an existing block that holds one of these is not widened.
+    #[serde(default)]
+    pub or: Vec<String>,
 }
 
 /// What ghfix knows of one action.
@@ -704,7 +714,13 @@ impl Knowledge {
                 for (action, facts) in parsed.actions {
                     let facts = facts.unwrap_or_default();
                     for need in &facts.needs {
-                        check_scopes(name, &action, need.permissions.keys())?;
+                        check_scopes(name, &action, need.permissions.keys().chain(&need.or))?;
+                        // Only reads can be left out on a public repository.
+                        if need.private && need.permissions.values().any(|l| *l != Level::Read) {
+                            return Err(format!(
+                                "{name}: {action}: `private: true` needs hold reads only"
+                            ));
+                        }
                         if let Some(m) = need.condition.as_ref().and_then(|c| c.matches.as_ref()) {
                             Regex::new(m)
                                 .map_err(|e| format!("{name}: {action}: bad regex `{m}`: {e}"))?;
@@ -1105,6 +1121,42 @@ mod tests {
         let mut kb = Knowledge::default();
         let err = kb.add("x.yml", "actions:\n  a/b:\n    needs:\n      - permissions: { contents: writ }\n        reason: r\n").unwrap_err();
         assert!(err.starts_with("x.yml:4:"), "{err}");
+    }
+
+    #[test]
+    fn a_private_only_need_holds_reads_and_alternatives_are_scopes() {
+        let entry = |need: &str| format!("actions:\n  a/b:\n    needs:\n      - {need}\n");
+        let mut kb = Knowledge::default();
+        let err = kb
+            .add(
+                "x.yml",
+                &entry(
+                    "permissions: { contents: write }\n        reason: r\n        private: true",
+                ),
+            )
+            .unwrap_err();
+        assert!(
+            err.contains("`private: true` needs hold reads only"),
+            "{err}"
+        );
+        let err = kb
+            .add(
+                "x.yml",
+                &entry(
+                    "permissions: { issues: write }\n        reason: r\n        or: [pull-request]",
+                ),
+            )
+            .unwrap_err();
+        assert!(
+            err.contains("unknown permission scope `pull-request`"),
+            "{err}"
+        );
+        kb.add(
+            "x.yml",
+            &entry("permissions: { actions: read }\n        reason: r\n        private: true"),
+        )
+        .unwrap();
+        assert!(kb.action("a/b@v1", Some(1)).unwrap().needs[0].private);
     }
 
     #[test]

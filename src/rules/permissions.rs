@@ -15,7 +15,7 @@ use regex::Regex;
 use yaml_rust2::Yaml;
 
 use crate::rules::knowledge::{
-    Auth, Condition, IndexRecord, Knowledge, Level, Majors, RestNeed, Via,
+    Auth, Condition, IndexRecord, Knowledge, Level, Majors, Need, RestNeed, Via,
 };
 use crate::rules::shell;
 use crate::workflow::model::shorten;
@@ -230,6 +230,9 @@ pub struct Repo {
     pub pending: Option<Arc<BTreeMap<PathBuf, String>>>,
     /// `owner/repo` of the repository on GitHub, read on first use (see [`Repo::slug`]).
     slug: std::sync::OnceLock<Option<String>>,
+    /// The repository is known to be public (`visibility: public`): reads that only a private
+    /// repository needs a scope for are not granted.
+    pub public: bool,
 }
 
 impl Repo {
@@ -987,13 +990,7 @@ impl<'a> Context<'a> {
                         format!("{}: {}", step_ref(label), need.reason),
                     );
                 } else if counts {
-                    for (scope, level) in &need.permissions {
-                        needs.add(
-                            scope,
-                            *level,
-                            format!("{}: {}", step_ref(label), need.reason),
-                        );
-                    }
+                    self.grant(need, format!("{}: {}", step_ref(label), need.reason), needs);
                 }
             }
             // An action without a token of its own pushes with the credentials a checkout
@@ -1117,13 +1114,7 @@ impl<'a> Context<'a> {
             .iter()
             .filter(|n| n.via == Via::Job || default_token)
         {
-            for (scope, level) in &need.permissions {
-                needs.add(
-                    scope,
-                    *level,
-                    format!("{outer} runs {uses}: {}", need.reason),
-                );
-            }
+            self.grant(need, format!("{outer} runs {uses}: {}", need.reason), needs);
         }
         if default_token {
             needs.add_events(
@@ -1137,6 +1128,19 @@ impl<'a> Context<'a> {
             state.git_uses_token = Some(true);
         }
         Ok(())
+    }
+
+    /// Records what a knowledge entry's `need` asks for, for `reason`: its scopes, each met as
+    /// well by the need's alternatives; nothing for a read only a private repository needs when
+    /// the repository is public.
+    fn grant(&self, need: &Need, reason: String, needs: &mut Needs) {
+        if need.private && self.repo.public {
+            needs.decide(&reason, "a public repository needs no scope for it".into());
+            return;
+        }
+        for (scope, level) in &need.permissions {
+            needs.add_either(scope, &need.or, *level, reason.clone());
+        }
     }
 
     /// Analyses a local composite action called by `step`; its steps see the caller's
