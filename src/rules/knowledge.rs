@@ -410,9 +410,15 @@ pub struct CommandFacts {
     /// Events it creates.
     #[serde(default)]
     pub creates_events: Vec<String>,
+    /// A regex that, when it matches the line as well, keeps the entry from applying (a later
+    /// entry then answers): `gh pr view --json` without the fields that read checks.
+    pub unless: Option<String>,
     /// The compiled pattern.
     #[serde(skip)]
     pub regex: Option<Regex>,
+    /// The compiled `unless`.
+    #[serde(skip)]
+    unless_regex: Option<Regex>,
 }
 
 impl CommandFacts {
@@ -659,10 +665,11 @@ impl Knowledge {
             "commands.yml" => {
                 let parsed: CommandsFile = load::parse(name, text)?;
                 for mut c in parsed.commands {
-                    c.regex = Some(
-                        Regex::new(&c.pattern)
-                            .map_err(|e| format!("{name}: bad pattern `{}`: {e}", c.pattern))?,
-                    );
+                    let compile = |p: &str| {
+                        Regex::new(p).map_err(|e| format!("{name}: bad pattern `{p}`: {e}"))
+                    };
+                    c.regex = Some(compile(&c.pattern)?);
+                    c.unless_regex = c.unless.as_deref().map(compile).transpose()?;
                     self.commands.push(c);
                     self.command_set = std::sync::OnceLock::new();
                 }
@@ -776,16 +783,19 @@ impl Knowledge {
         let set = self
             .command_set
             .get_or_init(|| RegexSet::new(self.commands.iter().map(|c| &c.pattern)).ok());
+        let applies = |c: &&CommandFacts| c.unless_regex.as_ref().is_none_or(|u| !u.is_match(line));
         match set {
             Some(set) => set
                 .matches(line)
                 .iter()
                 .map(|i| &self.commands[i])
+                .filter(applies)
                 .collect(),
             None => self
                 .commands
                 .iter()
                 .filter(|c| c.regex.as_ref().is_some_and(|r| r.is_match(line)))
+                .filter(applies)
                 .collect(),
         }
     }
@@ -1121,6 +1131,36 @@ mod tests {
         let mut kb = Knowledge::default();
         let err = kb.add("x.yml", "actions:\n  a/b:\n    needs:\n      - permissions: { contents: writ }\n        reason: r\n").unwrap_err();
         assert!(err.starts_with("x.yml:4:"), "{err}");
+    }
+
+    #[test]
+    fn gh_pr_view_with_json_fields_reads_only_those() {
+        let kb = Knowledge::embedded().unwrap();
+        let needs = |line: &str| {
+            let first = kb.commands_matching(line)[0];
+            (
+                first.reason_for(line),
+                first.permissions.keys().cloned().collect::<Vec<_>>(),
+            )
+        };
+        let (reason, scopes) = needs("gh pr view 3 --json headRefName,baseRefName -q .x");
+        assert_eq!(
+            (reason.as_str(), scopes),
+            ("gh pr view --json", vec!["pull-requests".to_string()])
+        );
+        for line in [
+            "gh pr view 3",
+            "gh pr view 3 --json number,statusCheckRollup",
+            "gh pr list --json number,statusCheckRollup",
+        ] {
+            let (reason, scopes) = needs(line);
+            assert!(reason.starts_with("gh pr "), "{line}");
+            assert_eq!(
+                scopes,
+                ["actions", "checks", "pull-requests", "statuses"],
+                "{line}"
+            );
+        }
     }
 
     #[test]
