@@ -932,6 +932,12 @@ impl Knowledge {
                 .any(|e| e.path.split('/').next() == Some(segment))
     }
 
+    /// Whether `group.method` is a REST method GitHub's table or `rest-methods` names.
+    pub fn is_rest_operation(&self, group: &str, method: &str) -> bool {
+        let name = format!("{group}.{method}");
+        self.api.rest_methods.contains_key(&name) || self.table_operation(&name).is_some()
+    }
+
     /// What `github.rest.<group>.<method>` needs.
     pub fn rest_method(&self, group: &str, method: &str) -> RestNeed {
         let name = format!("{group}.{method}");

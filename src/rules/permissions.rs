@@ -501,9 +501,78 @@ static API_URL: LazyLock<Regex> = LazyLock::new(|| {
 });
 static REPO_PREFIX: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^/?repos/([^/\s]+)(?:/([^/\s]+))?/?").expect("valid regex"));
+/// A REST method of github-script's client: `<any name>.rest.<group>.<method>`, called or only
+/// named (`github.paginate(github.rest.pulls.listFiles, ...)`), or `<name>.<group>.<method>(`
+/// (before v5; the name is the receiver, group 3).
 static REST_CALL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\bgithub\.(?:rest\.)?([a-zA-Z]+)\.([a-zA-Z]+)\s*\(").expect("valid regex")
+    Regex::new(
+        r"\.rest\.([a-zA-Z]+)\.([a-zA-Z]+)\b|\b([A-Za-z_$][\w$]*)\.([a-zA-Z]+)\.([a-zA-Z]+)\s*\(",
+    )
+    .expect("valid regex")
 });
+/// `paginate` given a route string rather than a REST method.
+static RAW_PAGINATE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"\.paginate(?:\.iterator)?\(\s*['"`]"#).expect("valid regex"));
+/// A module loaded by name: `require('./x.js')`, `await import(`${{ github.workspace }}/x.mjs`)`,
+/// `import { f } from './x.mjs'` (group 1), or a path under the workspace built with
+/// `process.env.GITHUB_WORKSPACE + '/x.js'` (group 2).
+static MODULE_LOAD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"\b(?:(?:require|import)\s*\(\s*(?:['"`]([^'"`]*)['"`]|process\.env\.GITHUB_WORKSPACE\s*\+\s*['"`]([^'"`$]*)['"`])\s*\)|from\s+['"]([^'"]*)['"])"#,
+    )
+    .expect("valid regex")
+});
+/// The path after the workspace a module name starts with (`${{ github.workspace }}/x.js`,
+/// `${process.env.GITHUB_WORKSPACE}/x.js`).
+fn workspace_relative(name: &str) -> Option<&str> {
+    if let Some(rest) = name.strip_prefix("${{") {
+        let (inner, after) = rest.split_once("}}")?;
+        return (inner.trim() == "github.workspace").then_some(after);
+    }
+    name.strip_prefix("${process.env.GITHUB_WORKSPACE}")
+}
+
+/// `name` (`./x`, `../x`) resolved from the repository folder `dir`; `None` above the root.
+fn within_repository(dir: &str, name: &str) -> Option<String> {
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in name.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// Any `require(` or `import(`, to tell loads of a computed path.
+static LOAD_CALL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(?:require|import)\s*\(").expect("valid regex"));
+
+/// Node's modules that cannot call the GitHub API by themselves.
+const NODE_BUILTINS: &[&str] = &[
+    "fs",
+    "fs/promises",
+    "path",
+    "os",
+    "util",
+    "crypto",
+    "url",
+    "assert",
+    "events",
+    "stream",
+    "readline",
+    "zlib",
+    "buffer",
+    "string_decoder",
+    "querystring",
+];
+/// Members of github-script's client that are not REST groups (`github.paginate.iterator(`).
+const CLIENT_HELPERS: &[&str] = &[
+    "rest", "paginate", "request", "graphql", "hook", "log", "auth",
+];
 static GH_REPO_FLAG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(\bgh\s+[a-z-]+)\s+(?:-R|--repo)(?:=|\s+)\S+"#).expect("valid regex")
 });
@@ -1247,27 +1316,92 @@ impl<'a> Context<'a> {
             ));
             return;
         };
-        if script.contains("require(") || script.contains("import(") {
+        self.client_script(script, "", &label, needs, 0);
+    }
+
+    /// Judges JavaScript that holds github-script's client (`github`): the inline script, or a
+    /// file of the repository it loads (`depth` > 0, in the folder `dir`: its own relative loads
+    /// start there, the inline script's at the workspace), whose names for the client cannot be
+    /// told.
+    /// Every REST method it names counts, called or handed to `github.paginate`; GraphQL, raw
+    /// routes and modules ghfix cannot read send the job to review.
+    fn client_script(&self, script: &str, dir: &str, label: &str, needs: &mut Needs, depth: usize) {
+        for module in MODULE_LOAD.captures_iter(script) {
+            let name = [1, 2, 3]
+                .iter()
+                .find_map(|i| module.get(*i))
+                .map_or("", |m| m.as_str());
+            let local = match workspace_relative(name).or_else(|| module.get(2).map(|_| name)) {
+                Some(path) => Some(path.trim_start_matches('/').to_string()),
+                None if name.starts_with("./") || name.starts_with("../") => {
+                    within_repository(dir, name)
+                }
+                None => None,
+            };
+            let builtin = NODE_BUILTINS.contains(&name.trim_start_matches("node:"));
+            match local {
+                _ if builtin => {}
+                Some(path) if depth < 3 && !path.split('/').any(|p| p == "..") => {
+                    let text = [
+                        path.to_string(),
+                        format!("{path}.js"),
+                        format!("{path}.mjs"),
+                        format!("{path}.cjs"),
+                    ]
+                    .iter()
+                    .find_map(|p| self.read_local(p));
+                    let folder = path.rsplit_once('/').map_or("", |(d, _)| d);
+                    match text {
+                        Some(text) => self.client_script(&text, folder, label, needs, depth + 1),
+                        None => needs.unknown.push(format!(
+                            "step `{label}` loads a script file ghfix cannot read (`{path}`)"
+                        )),
+                    }
+                }
+                _ => needs.unknown.push(format!(
+                    "step `{label}` loads a script file ghfix cannot read (`{name}`)"
+                )),
+            }
+        }
+        // A load whose module is not a plain string (`require(path)`) cannot be followed.
+        let loads = LOAD_CALL.find_iter(script).count();
+        let followed = MODULE_LOAD
+            .captures_iter(script)
+            .filter(|c| c.get(3).is_none())
+            .count();
+        if loads > followed {
             needs.unknown.push(format!(
                 "step `{label}` loads a script file ghfix cannot read"
             ));
         }
-        if script.contains("github.graphql")
-            || script.contains("github.request")
-            || script.contains("github.paginate(") && !REST_CALL.is_match(script)
+        if script.contains(".graphql")
+            || script.contains(".request(")
+            || RAW_PAGINATE.is_match(script)
         {
             needs
                 .unknown
                 .push(format!("step `{label}` makes GraphQL or raw API calls"));
         }
         for call in REST_CALL.captures_iter(script) {
-            let (group, method) = (&call[1], &call[2]);
+            let named = |i: usize, j: usize| Some((call.get(i)?.as_str(), call.get(j)?.as_str()));
+            let Some((group, method)) = named(1, 2).or_else(|| named(4, 5)) else {
+                continue;
+            };
+            // `<name>.<group>.<method>(` without `rest.` (github-script before v5): on `github`,
+            // any group but the client's own helpers; on another name (an alias of the client,
+            // or a module's parameter), only a method GitHub's table names.
+            match call.get(3).map(|m| m.as_str()) {
+                Some("github") if CLIENT_HELPERS.contains(&group) => continue,
+                Some("github") | None => {}
+                Some(_) if !self.kb.is_rest_operation(group, method) => continue,
+                Some(_) => {}
+            }
             match self.kb.rest_method(group, method) {
                 RestNeed::Scope(scope, level) => needs.add_either(
                     &scope,
                     &self.kb.method_alternatives(group, method),
                     level,
-                    format!("{}: github.rest.{group}.{method}", step_ref(&label)),
+                    format!("{}: github.rest.{group}.{method}", step_ref(label)),
                 ),
                 RestNeed::Nothing => {}
                 RestNeed::Impossible => needs.unknown.push(format!(
@@ -2057,6 +2191,117 @@ pub fn repo_root(file: &FsPath) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the one job of a workflow running github-script with `script` needs, in a
+    /// repository holding `files`.
+    fn script_needs(script: &str, files: &[(&str, &str)]) -> Needs {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let indented: String = script
+            .lines()
+            .map(|l| format!("            {l}\n"))
+            .collect();
+        let text = format!(
+            "on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: actions/github-script@v7\n        with:\n          script: |\n{indented}"
+        );
+        let kb = Knowledge::embedded().unwrap();
+        let repo = Repo::at(Some(dir.path().to_path_buf()));
+        let docs = crate::cst::load::load_text(&text).unwrap();
+        let wf = Workflow::from_yaml(&docs[0]);
+        Context::new(&kb, &repo, &text).job(&wf, &wf.jobs[0])
+    }
+
+    fn scopes(needs: &Needs) -> Vec<String> {
+        needs
+            .scopes
+            .iter()
+            .map(|(s, g)| format!("{s}: {}", g.level.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn every_rest_method_a_script_names_counts_whatever_holds_the_client() {
+        // Handed to paginate, not called; on an alias of the client; before v5, without `rest.`.
+        let needs = script_needs(
+            "const files = await github.paginate(github.rest.pulls.listFiles, { pull_number: 1 });\n\
+             const gh = github;\n\
+             await gh.rest.issues.addLabels({ issue_number: 1, labels: ['x'] });\n\
+             await gh.checks.create({ name: 'n' });\n\
+             data.issues.map((i) => i.number);",
+            &[],
+        );
+        assert!(needs.is_known(), "{:?}", needs.unknown);
+        assert_eq!(
+            scopes(&needs),
+            ["checks: write", "issues: write", "pull-requests: read"]
+        );
+        // A route string instead of a method cannot be mapped here.
+        let needs = script_needs(
+            "await github.paginate('GET /repos/{owner}/{repo}/pulls', {});\n\
+             await github.rest.issues.createComment({});",
+            &[],
+        );
+        assert!(
+            needs.unknown.iter().any(|u| u.contains("raw API calls")),
+            "{:?}",
+            needs.unknown
+        );
+    }
+
+    #[test]
+    fn a_script_file_the_step_loads_is_read_with_what_it_loads() {
+        let files = [
+            (
+                ".github/scripts/label.js",
+                "const path = require('node:path');\n\
+                 const { changed } = require('./changed');\n\
+                 module.exports = async ({ github: octokit, context }) => {\n\
+                 \x20 if (await changed(octokit)) await octokit.rest.issues.addLabels({});\n};\n",
+            ),
+            (
+                ".github/scripts/changed.js",
+                "exports.changed = async (o) => (await o.pulls.listFiles({})).data.length > 0;\n",
+            ),
+        ];
+        for load in [
+            "require('./.github/scripts/label.js')",
+            "require(`${process.env.GITHUB_WORKSPACE}/.github/scripts/label.js`)",
+            "require(process.env.GITHUB_WORKSPACE + '/.github/scripts/label')",
+            "await import('${{ github.workspace }}/.github/scripts/label.js')",
+        ] {
+            let needs = script_needs(
+                &format!("const run = {load};\nawait run({{ github, context }});"),
+                &files,
+            );
+            assert!(needs.is_known(), "{load}: {:?}", needs.unknown);
+            assert_eq!(
+                scopes(&needs),
+                ["issues: write", "pull-requests: read"],
+                "{load}"
+            );
+        }
+        // A module ghfix cannot read, a missing file, a path it cannot tell: left for review.
+        for load in [
+            "require('child_process')",
+            "require('./.github/scripts/missing.js')",
+            "require('../outside.js')",
+            "require(scriptPath)",
+        ] {
+            let needs = script_needs(&format!("const m = {load};"), &files);
+            assert!(
+                needs
+                    .unknown
+                    .iter()
+                    .any(|u| u.contains("loads a script file")),
+                "{load}: {:?}",
+                needs.unknown
+            );
+        }
+    }
 
     #[test]
     fn a_printed_command_is_not_run() {
