@@ -170,6 +170,12 @@ pub struct ActionFacts {
     /// The major versions the facts hold for; absent means every major version stored in the
     /// action metadata agrees (the knowledge checker verifies it).
     pub majors: Option<Majors>,
+    /// Inputs whose text the action runs as a shell script (`nick-fields/retry`'s `command`):
+    /// judged as a `run:` step's script is, with the step's environment.
+    #[serde(default)]
+    pub command_inputs: Vec<String>,
+    /// The input naming the shell of those scripts (bash when it is not given).
+    pub shell_input: Option<String>,
 }
 
 /// The major versions a knowledge entry holds for.

@@ -1062,6 +1062,15 @@ impl<'a> Context<'a> {
                     self.grant(need, format!("{}: {}", step_ref(label), need.reason), needs);
                 }
             }
+            // Scripts the action runs from its inputs, as a `run:` step would.
+            for input in &facts.command_inputs {
+                if let Some(script) = given(input) {
+                    let shell = facts.shell_input.as_deref().and_then(given);
+                    let place = (label.as_str(), None);
+                    let scope = (&env, token_env.as_slice());
+                    self.shell_script(script, shell.unwrap_or("bash"), place, scope, state, needs);
+                }
+            }
             // An action without a token of its own pushes with the credentials a checkout
             // persisted, when it creates events at all.
             let via_checkout = facts.token.is_none()
@@ -1083,6 +1092,21 @@ impl<'a> Context<'a> {
         }
         let Some(script) = &step.run else { return };
         let shell = step.shell.as_deref().unwrap_or("bash");
+        let place = (label.as_str(), step.working_directory.clone());
+        self.shell_script(script, shell, place, (&env, &token_env), state, needs);
+    }
+
+    /// Judges a script run by `shell` for the step `label` in its working directory: a shell
+    /// other than bash or sh that the token can reach leaves the job for review.
+    fn shell_script(
+        &self,
+        script: &str,
+        shell: &str,
+        (label, working_directory): (&str, Option<String>),
+        (env, token_env): (&BTreeMap<String, String>, &[String]),
+        state: &mut JobState,
+        needs: &mut Needs,
+    ) {
         let program = shell.split_whitespace().next().unwrap_or(shell);
         let program = program.rsplit('/').next().unwrap_or(program);
         if !matches!(program, "bash" | "sh") && (is_github_token(script) || !token_env.is_empty()) {
@@ -1092,8 +1116,8 @@ impl<'a> Context<'a> {
             ));
             return;
         }
-        *self.script_dir.borrow_mut() = Ok(step.working_directory.clone());
-        self.script(script, label, &env, &token_env, state, needs);
+        *self.script_dir.borrow_mut() = Ok(working_directory);
+        self.script(script, label, env, token_env, state, needs);
     }
 
     /// What the action metadata index says of an action the knowledge base lacks: `Ok` when the
@@ -2195,19 +2219,24 @@ mod tests {
     /// What the one job of a workflow running github-script with `script` needs, in a
     /// repository holding `files`.
     fn script_needs(script: &str, files: &[(&str, &str)]) -> Needs {
+        let indented: String = script
+            .lines()
+            .map(|l| format!("            {l}\n"))
+            .collect();
+        let step = "      - uses: actions/github-script@v7\n        with:\n          script: |\n";
+        job_needs(&format!("{step}{indented}"), files)
+    }
+
+    /// What a job of these `steps` (YAML at the steps' indentation) needs, in a repository
+    /// holding `files`.
+    fn job_needs(steps: &str, files: &[(&str, &str)]) -> Needs {
         let dir = tempfile::tempdir().unwrap();
         for (path, text) in files {
             let path = dir.path().join(path);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, text).unwrap();
         }
-        let indented: String = script
-            .lines()
-            .map(|l| format!("            {l}\n"))
-            .collect();
-        let text = format!(
-            "on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: actions/github-script@v7\n        with:\n          script: |\n{indented}"
-        );
+        let text = format!("on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n{steps}");
         let kb = Knowledge::embedded().unwrap();
         let repo = Repo::at(Some(dir.path().to_path_buf()));
         let docs = crate::cst::load::load_text(&text).unwrap();
@@ -2250,6 +2279,40 @@ mod tests {
             "{:?}",
             needs.unknown
         );
+    }
+
+    #[test]
+    fn a_command_an_action_runs_from_its_inputs_is_judged_as_a_run_script() {
+        let login = "      - uses: docker/login-action@v3\n        with:\n          registry: ghcr.io\n          \
+                     username: x\n          password: ${{ github.token }}\n";
+        let retry = |with: &str| {
+            format!("{login}      - uses: nick-fields/retry@v3\n        with:\n          max_attempts: 3\n{with}")
+        };
+        let needs = job_needs(
+            &retry("          command: docker push ghcr.io/o/app:1\n"),
+            &[],
+        );
+        assert!(needs.is_known(), "{:?}", needs.unknown);
+        assert_eq!(needs.scopes["packages"].level, Level::Write);
+        // A program the login reaches, or a shell ghfix cannot read with the token in reach.
+        let needs = job_needs(&retry("          command: make release\n"), &[]);
+        assert!(!needs.is_known());
+        let needs = job_needs(
+            "      - uses: nick-fields/retry@v3\n        env:\n          GH_TOKEN: ${{ github.token }}\n        \
+             with:\n          shell: pwsh\n          command: gh release create v1\n",
+            &[],
+        );
+        assert!(
+            needs.unknown.iter().any(|u| u.contains("`pwsh` script")),
+            "{:?}",
+            needs.unknown
+        );
+        // Without the token in reach, the command needs nothing.
+        let needs = job_needs(
+            "      - uses: nick-fields/retry@v3\n        with:\n          command: make test\n",
+            &[],
+        );
+        assert!(needs.is_known() && needs.scopes.is_empty(), "{needs:?}");
     }
 
     #[test]
