@@ -264,9 +264,9 @@ fn an_organisation_is_listed_page_by_page_and_gets_pull_requests() {
             })
         })
         .collect();
-    page1.push(serde_json::json!({"full_name": "acme/alpha", "clone_url": alpha, "archived": false, "fork": false, "size": 5, "topics": ["ci", "web"], "language": "Rust"}));
+    page1.push(serde_json::json!({"full_name": "acme/alpha", "clone_url": alpha, "archived": false, "fork": false, "size": 5, "topics": ["ci", "web"], "language": "Rust", "visibility": "public"}));
     let page2 = serde_json::json!([
-        {"full_name": "acme/beta", "clone_url": beta, "archived": false, "fork": false, "size": 5, "topics": ["ci"], "language": "rust"},
+        {"full_name": "acme/beta", "clone_url": beta, "archived": false, "fork": false, "size": 5, "topics": ["ci"], "language": "rust", "visibility": "private"},
         {"full_name": "acme/go-thing", "clone_url": "file:///nowhere", "archived": false, "fork": false, "size": 5, "topics": ["ci"], "language": "Go"},
         {"full_name": "acme/untagged", "clone_url": "file:///nowhere", "archived": false, "fork": false, "size": 5, "topics": [], "language": "Rust"}
     ]);
@@ -360,6 +360,36 @@ fn an_organisation_is_listed_page_by_page_and_gets_pull_requests() {
         .unwrap()
         .contains("enablePullRequestAutoMerge"));
     assert_eq!(body["variables"]["id"], "PR_alpha");
+    // The listing's visibility: the public repository's clone needs no scope, the private one's
+    // does.
+    let pushed = |url: &str| {
+        let repo = Repository::open_bare(url.trim_start_matches("file://")).unwrap();
+        let branch = branches(url).into_iter().find(|b| b != "main").unwrap();
+        let tree = repo
+            .find_branch(&branch, git2::BranchType::Local)
+            .unwrap()
+            .get()
+            .peel_to_tree()
+            .unwrap();
+        let blob = tree
+            .get_path(Path::new(".github/workflows/ci.yml"))
+            .unwrap()
+            .to_object(&repo)
+            .unwrap()
+            .peel_to_blob()
+            .unwrap();
+        String::from_utf8(blob.content().to_vec()).unwrap()
+    };
+    assert!(
+        pushed(&alpha).contains("permissions: {}"),
+        "{}",
+        pushed(&alpha)
+    );
+    assert!(
+        pushed(&beta).contains("contents: read"),
+        "{}",
+        pushed(&beta)
+    );
 }
 
 /// `migrate status` reads each pull request's state and checks into the results, and the HTML

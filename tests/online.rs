@@ -261,3 +261,37 @@ fn a_commit_pin_takes_its_major_from_the_tags() {
     );
     assert!(online.contains("pull-requests: write"), "{online}{err}");
 }
+
+/// With `--online` and no visibility given, the repository's own (`GET /repos/{owner}/{repo}`
+/// for its GitHub remote) decides whether the reads only a private repository needs are granted;
+/// an answer the API does not give leaves them granted.
+#[test]
+fn online_the_api_tells_the_repository_visibility() {
+    let workflow = "on: push\njobs:\n  scan:\n    runs-on: ubuntu-latest\n    steps:\n      \
+        - uses: actions/checkout@v4\n      - uses: github/codeql-action/analyze@v3\n";
+    let dir = repo_with(workflow);
+    std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+    std::fs::write(
+        dir.path().join(".git/config"),
+        "[remote \"origin\"]\n\turl = https://github.com/acme-corp/app.git\n",
+    )
+    .unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let grants = |url: &str| {
+        let args = ["apply", "--dry-run", "--online", "--api-url", url];
+        let (code, out, err) = ghfix(dir.path(), cache.path(), &args);
+        assert_eq!(code, 1, "{out}{err}");
+        (
+            out.contains("contents: read"),
+            out.contains("actions: read"),
+        )
+    };
+    let (public, seen) = serve_files(&[("/repos/acme-corp/app", "{\"visibility\":\"public\"}")]);
+    assert_eq!(grants(&public), (false, false));
+    assert!(seen.lock().unwrap()[0].starts_with("GET /repos/acme-corp/app HTTP/1.1"));
+    let (private, _) = serve_files(&[("/repos/acme-corp/app", "{\"visibility\":\"private\"}")]);
+    assert_eq!(grants(&private), (true, true));
+    // Not found (a private repository the token cannot see): granted.
+    let (none, _) = serve_files(&[]);
+    assert_eq!(grants(&none), (true, true));
+}

@@ -78,6 +78,8 @@ impl Default for Results {
 struct Target {
     name: String,
     url: String,
+    /// As the organisation's listing says (`None` for a repository of a list file).
+    visibility: Option<crate::config::Visibility>,
 }
 
 /// `owner/name` of a line of the list: a clone URL's last two parts, or the line itself.
@@ -106,7 +108,11 @@ fn target(line: &str, git_url: &str) -> Option<Target> {
     } else {
         format!("{}/{line}.git", git_url.trim_end_matches('/'))
     };
-    Some(Target { name, url })
+    Some(Target {
+        name,
+        url,
+        visibility: None,
+    })
 }
 
 /// Whether `name` falls in shard `i` of `n` (1-based): a hash of the name that is the same on
@@ -171,6 +177,7 @@ fn targets(args: &MigrateArgs) -> Result<Vec<Target>, String> {
         .map(|r| Target {
             name: r.full_name,
             url: r.clone_url,
+            visibility: r.visibility,
         })
         .collect())
 }
@@ -356,8 +363,8 @@ fn one(
         format: Format::Human,
         online: false,
         api_url: args.api_url.clone(),
-        // The repository's own configuration may say; else its reads are granted.
-        visibility: None,
+        // As the organisation's listing says; else the repository's own configuration may.
+        visibility: t.visibility,
     };
     // The campaign's engine serves every repository without a configuration of its own.
     let loaded = match crate::config::Loaded::load(None, &dir) {

@@ -215,15 +215,21 @@ pub fn load_engine_with(loaded: &Loaded, dir: Option<&Path>) -> Result<Engine, u
 /// the engine, the configuration it was loaded with, and each file's result.
 pub fn run(args: &RunArgs, fix: Option<bool>) -> Result<(Engine, Loaded, Vec<FileResult>), u8> {
     let root = run_root(&args.paths);
-    let loaded = load_config(args.config.as_deref(), &root)?;
+    let mut loaded = load_config(args.config.as_deref(), &root)?;
     let mut engine = load_engine_with(&loaded, args.rules_dir.as_deref())?;
     if args.online {
+        let fetcher = Fetcher::new(&args.api_url);
+        // Neither the command line nor the configuration says: the API does, for the
+        // repository's GitHub remote.
+        if args.visibility.or(loaded.config.visibility).is_none() {
+            loaded.config.visibility = crate::rules::permissions::github_slug(&loaded.root)
+                .and_then(|slug| fetcher.visibility(&slug));
+        }
         let texts: Vec<String> = discover(&args.paths)
             .files
             .iter()
             .filter_map(|f| files::read_text(&f.real, &f.shown).ok())
             .collect();
-        let fetcher = Fetcher::new(&args.api_url);
         for warning in fetcher.learn(&mut engine.kb, texts.iter().map(String::as_str)) {
             crate::eprintln_masked!("ghfix: warning: --online: {warning}");
         }

@@ -283,6 +283,8 @@ pub struct OrgRepo {
     pub topics: Vec<String>,
     /// Its main language.
     pub language: Option<String>,
+    /// Public, private or internal, as the API says.
+    pub visibility: Option<crate::config::Visibility>,
 }
 
 impl Client {
@@ -314,6 +316,7 @@ impl Client {
                         })
                         .unwrap_or_default(),
                     language: r["language"].as_str().map(str::to_string),
+                    visibility: serde_json::from_value(r["visibility"].clone()).ok(),
                 });
             }
             if items.len() < 100 {

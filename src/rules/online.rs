@@ -268,6 +268,22 @@ impl Fetcher {
         Ok(out)
     }
 
+    /// The visibility of the repository `owner/repo` (`GET /repos/{owner}/{repo}`, not cached:
+    /// it may change); `None` when the API does not say (unreachable, not found, no such field).
+    pub fn visibility(&self, slug: &str) -> Option<crate::config::Visibility> {
+        if self.gave_up.get() {
+            return None;
+        }
+        let body = self
+            .get(
+                &format!("{}/repos/{slug}", self.api),
+                "application/vnd.github+json",
+            )
+            .ok()??;
+        let repo: serde_json::Value = serde_json::from_str(&body).ok()?;
+        serde_json::from_value(repo["visibility"].clone()).ok()
+    }
+
     /// One GET of the API: the body of a 200 answer, `None` for 404, else the error (after
     /// which, when the API is unreachable or refuses the token, nothing more is asked).
     fn get(&self, url: &str, accept: &str) -> Result<Option<String>, String> {
