@@ -547,6 +547,11 @@ fn within_repository(dir: &str, name: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
+/// A program run through github-script's `exec` (@actions/exec).
+static EXEC_CALL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bexec\s*\.\s*(?:exec|getExecOutput)\s*\(").expect("valid regex")
+});
+
 /// Any `require(` or `import(`, to tell loads of a computed path.
 static LOAD_CALL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b(?:require|import)\s*\(").expect("valid regex"));
@@ -920,7 +925,7 @@ impl<'a> Context<'a> {
                     label,
                     "github-script, its calls mapped through the REST map".into(),
                 );
-                self.github_script(step, needs);
+                self.github_script(step, &token_env, state, needs);
                 return;
             }
             let major = self.major(uses);
@@ -1319,28 +1324,42 @@ impl<'a> Context<'a> {
         }
     }
 
-    fn github_script(&self, step: &Step, needs: &mut Needs) {
+    fn github_script(
+        &self,
+        step: &Step,
+        token_env: &[String],
+        state: &JobState,
+        needs: &mut Needs,
+    ) {
         let label = short(&step.label);
-        let token = step
-            .with
-            .iter()
-            .find(|(k, _)| k == "github-token")
-            .map(|(_, v)| v.as_str());
-        if token.is_some_and(|t| !is_github_token(t)) {
-            return;
-        }
-        let Some(script) = step
-            .with
-            .iter()
-            .find(|(k, _)| k == "script")
-            .map(|(_, v)| v.as_str())
-        else {
-            needs.unknown.push(format!(
-                "step `{label}` runs github-script without an inline script"
-            ));
+        let input = |name: &str| {
+            step.with
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let client_has_token = input("github-token").is_none_or(is_github_token);
+        let Some(script) = input("script") else {
+            if client_has_token {
+                needs.unknown.push(format!(
+                    "step `{label}` runs github-script without an inline script"
+                ));
+            }
             return;
         };
-        self.client_script(script, "", &label, needs, 0);
+        // Programs the script runs (`exec.exec('git', ['push'])`) see the step's environment
+        // and the credentials a checkout persisted, whatever client the script holds.
+        let token_in_reach =
+            !token_env.is_empty() || is_github_token(script) || state.git_uses_token == Some(true);
+        if token_in_reach && EXEC_CALL.is_match(script) {
+            needs.unknown.push(format!(
+                "step `{label}` runs programs through github-script's exec with the token in \
+                 reach, which ghfix does not follow"
+            ));
+        }
+        if client_has_token {
+            self.client_script(script, "", &label, needs, 0);
+        }
     }
 
     /// Judges JavaScript that holds github-script's client (`github`): the inline script, or a
@@ -2279,6 +2298,31 @@ mod tests {
             "{:?}",
             needs.unknown
         );
+    }
+
+    #[test]
+    fn programs_a_script_runs_through_exec_are_not_followed_when_the_token_is_in_reach() {
+        let exec = "      - uses: actions/github-script@v7\n        with:\n          \
+                    script: await exec.exec('git', ['push', 'origin', 'HEAD'])\n";
+        // The credentials a checkout persisted reach `git push`.
+        let needs = job_needs(&format!("      - uses: actions/checkout@v4\n{exec}"), &[]);
+        assert!(
+            needs
+                .unknown
+                .iter()
+                .any(|u| u.contains("through github-script's exec")),
+            "{:?}",
+            needs.unknown
+        );
+        // Nothing holds the token for the program: the script's client calls are all there is.
+        let needs = job_needs(
+            &format!(
+                "      - uses: actions/checkout@v4\n        with:\n          \
+                 persist-credentials: false\n{exec}"
+            ),
+            &[],
+        );
+        assert!(needs.is_known(), "{:?}", needs.unknown);
     }
 
     #[test]
