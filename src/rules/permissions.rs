@@ -547,6 +547,12 @@ fn within_repository(dir: &str, name: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
+/// `git` and, within a few words, an operation that talks to the remote (in any language's
+/// spelling of a command line: `git push`, `["git", "push"]`).
+static GIT_REMOTE_WORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bgit\b[^\n]{0,40}?\b(?:push|fetch|pull|clone|ls-remote)\b").expect("valid regex")
+});
+
 /// A program run through github-script's `exec` (@actions/exec).
 static EXEC_CALL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\bexec\s*\.\s*(?:exec|getExecOutput)\s*\(").expect("valid regex")
@@ -1114,9 +1120,21 @@ impl<'a> Context<'a> {
     ) {
         let program = shell.split_whitespace().next().unwrap_or(shell);
         let program = program.rsplit('/').next().unwrap_or(program);
-        if !matches!(program, "bash" | "sh") && (is_github_token(script) || !token_env.is_empty()) {
+        // `msys2 {0}` (msys2/setup-msys2) is bash in MSYS2.
+        let other_shell = !matches!(program, "bash" | "sh" | "msys2");
+        if other_shell && (is_github_token(script) || !token_env.is_empty()) {
             needs.unknown.push(format!(
                 "step `{}` hands the token to a `{shell}` script, which ghfix cannot read",
+                short(label)
+            ));
+            return;
+        }
+        // `subprocess.run(["git", "push"])`: the credentials a checkout persisted reach git
+        // whatever the shell.
+        if other_shell && state.git_uses_token == Some(true) && GIT_REMOTE_WORD.is_match(script) {
+            needs.unknown.push(format!(
+                "step `{}` runs git against the remote from a `{shell}` script, which ghfix \
+                 cannot read, with the credentials a checkout persisted",
                 short(label)
             ));
             return;
@@ -2319,6 +2337,30 @@ mod tests {
             &format!(
                 "      - uses: actions/checkout@v4\n        with:\n          \
                  persist-credentials: false\n{exec}"
+            ),
+            &[],
+        );
+        assert!(needs.is_known(), "{:?}", needs.unknown);
+    }
+
+    #[test]
+    fn git_in_another_shell_uses_the_persisted_credentials() {
+        let python = "      - shell: python\n        \
+                      run: subprocess.run([\"git\", \"push\", \"origin\", \"main\"])\n";
+        let needs = job_needs(&format!("      - uses: actions/checkout@v4\n{python}"), &[]);
+        assert!(
+            needs
+                .unknown
+                .iter()
+                .any(|u| u.contains("runs git against the remote")),
+            "{:?}",
+            needs.unknown
+        );
+        // Credentials not persisted: git finds none of the job's.
+        let needs = job_needs(
+            &format!(
+                "      - uses: actions/checkout@v4\n        with:\n          \
+                 persist-credentials: false\n{python}"
             ),
             &[],
         );
