@@ -311,6 +311,9 @@ pub struct Context<'a> {
     scripts: RefCell<Vec<(String, String)>>,
     /// How deep scripts calling scripts are read.
     script_depth: std::cell::Cell<usize>,
+    /// The folder of the local action whose steps are being read (what `$GITHUB_ACTION_PATH`
+    /// and `${{ github.action_path }}` name there), relative to the repository's root.
+    action_dir: RefCell<Option<String>>,
     /// The working directory of the step being read (`working-directory:`), for the paths of
     /// the scripts it runs; `Err` when a script changes directory, so that paths tell no file.
     script_dir: RefCell<Result<Option<String>, ()>>,
@@ -587,6 +590,9 @@ const CLIENT_HELPERS: &[&str] = &[
 static GH_REPO_FLAG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(\bgh\s+[a-z-]+)\s+(?:-R|--repo)(?:=|\s+)\S+"#).expect("valid regex")
 });
+/// `${{ github.action_path }}`, which equals `$GITHUB_ACTION_PATH`.
+static ACTION_PATH_EXPRESSION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\$\{\{\s*github\.action_path\s*\}\}").expect("valid regex"));
 static EXPRESSION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\$\{\{.*?\}\}").expect("valid regex"));
 static METHOD_FLAG: LazyLock<Regex> = LazyLock::new(|| {
@@ -694,6 +700,7 @@ impl<'a> Context<'a> {
             scripts: RefCell::default(),
             script_depth: std::cell::Cell::new(0),
             script_dir: RefCell::new(Ok(None)),
+            action_dir: RefCell::new(None),
         }
     }
 
@@ -1338,7 +1345,13 @@ impl<'a> Context<'a> {
                 .copied()
                 .chain([step.env.as_slice()])
                 .collect();
+            let dir = local
+                .trim_start_matches("./")
+                .trim_end_matches('/')
+                .to_string();
+            let outer = self.action_dir.replace(Some(dir));
             self.step(&layers, &inner, state, needs, depth + 1);
+            *self.action_dir.borrow_mut() = outer;
         }
     }
 
@@ -1392,7 +1405,13 @@ impl<'a> Context<'a> {
                 .iter()
                 .find_map(|i| module.get(*i))
                 .map_or("", |m| m.as_str());
+            let in_action = ACTION_PATH_EXPRESSION
+                .find(name)
+                .filter(|m| m.start() == 0)
+                .zip(self.action_dir.borrow().clone())
+                .and_then(|(m, dir)| within_repository(&dir, &format!(".{}", &name[m.end()..])));
             let local = match workspace_relative(name).or_else(|| module.get(2).map(|_| name)) {
+                _ if in_action.is_some() => in_action,
                 Some(path) => Some(path.trim_start_matches('/').to_string()),
                 None if name.starts_with("./") || name.starts_with("../") => {
                     within_repository(dir, name)
@@ -1637,7 +1656,8 @@ impl<'a> Context<'a> {
     /// functions); a script the shell grammar cannot parse is unreadable as a whole.
     fn unreadable(&self, script: &str) -> Option<String> {
         // Expressions are filled in before the shell runs; their spaces split no words.
-        let script = EXPRESSION.replace_all(script, "X");
+        let script = ACTION_PATH_EXPRESSION.replace_all(script, "$$GITHUB_ACTION_PATH");
+        let script = EXPRESSION.replace_all(&script, "X");
         let parsed = shell::parse(&script);
         if parsed.broken {
             let first = script.lines().map(str::trim).find(|l| !l.is_empty());
@@ -1785,6 +1805,19 @@ impl<'a> Context<'a> {
     /// ending in `.sh` or starting with a `sh`/`bash` shebang), if there is one.
     fn local_script(&self, word: &str) -> Option<String> {
         let word = word.trim_matches(['"', '\'']);
+        let in_action = ["$GITHUB_ACTION_PATH/", "${GITHUB_ACTION_PATH}/"]
+            .iter()
+            .find_map(|p| word.strip_prefix(p));
+        let action_dir = self.action_dir.borrow().clone();
+        let path = match (in_action, action_dir) {
+            (Some(rest), Some(dir)) if !rest.contains(['$', '`', '*']) => {
+                Some(within_repository(&dir, &format!("./{rest}"))?)
+            }
+            _ => None,
+        };
+        if let Some(path) = path {
+            return self.shell_text(word, &path);
+        }
         if !word.contains('/') || word.starts_with('/') || word.contains(['$', '`', '*']) {
             return None;
         }
@@ -1797,7 +1830,13 @@ impl<'a> Context<'a> {
                 word.trim_start_matches("./")
             ),
         };
-        let text = self.read_local(&path)?;
+        self.shell_text(word, &path)
+    }
+
+    /// The text of the repository's file at `path` when it is a shell script: `word` (as the
+    /// step wrote it) ends in `.sh`, or the file starts with a `sh`/`bash` shebang.
+    fn shell_text(&self, word: &str, path: &str) -> Option<String> {
+        let text = self.read_local(path)?;
         let shebang = text.lines().next().unwrap_or("");
         let shell = shebang.starts_with("#!")
             && ["/sh", "/bash", "env bash", "env sh"]
@@ -2365,6 +2404,30 @@ mod tests {
             &[],
         );
         assert!(needs.is_known(), "{:?}", needs.unknown);
+    }
+
+    #[test]
+    fn a_local_action_s_own_scripts_are_read_through_its_action_path() {
+        for call in [
+            "${{ github.action_path }}/release.sh",
+            "bash \"$GITHUB_ACTION_PATH/release.sh\"",
+            "${GITHUB_ACTION_PATH}/release.sh v1",
+        ] {
+            let action = format!(
+                "runs:\n  using: composite\n  steps:\n    - shell: bash\n      env:\n        \
+                 GH_TOKEN: ${{{{ github.token }}}}\n      run: {call}\n"
+            );
+            let files = [
+                (".github/actions/rel/action.yml", action.as_str()),
+                (
+                    ".github/actions/rel/release.sh",
+                    "#!/bin/bash\ngh release create \"$1\"\n",
+                ),
+            ];
+            let needs = job_needs("      - uses: ./.github/actions/rel\n", &files);
+            assert!(needs.is_known(), "{call}: {:?}", needs.unknown);
+            assert_eq!(needs.scopes["contents"].level, Level::Write, "{call}");
+        }
     }
 
     #[test]
