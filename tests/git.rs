@@ -138,16 +138,7 @@ fn the_commit_holds_only_the_fixed_workflows_and_the_working_copy_is_untouched()
     );
     assert!(message.contains("\nGenerated-by: ghfix "), "{message}");
     assert_eq!(commit.author().name(), Some("Maintainer"));
-    let fixed = commit
-        .tree()
-        .unwrap()
-        .get_path(Path::new(".github/workflows/ci.yml"))
-        .unwrap()
-        .to_object(&repo)
-        .unwrap()
-        .peel_to_blob()
-        .unwrap();
-    let text = std::str::from_utf8(fixed.content()).unwrap();
+    let text = common::tree_file(&repo, &commit.tree().unwrap(), ".github/workflows/ci.yml");
     assert!(text.contains("permissions:\n  contents: read"), "{text}");
 }
 

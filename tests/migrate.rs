@@ -371,14 +371,7 @@ fn an_organisation_is_listed_page_by_page_and_gets_pull_requests() {
             .get()
             .peel_to_tree()
             .unwrap();
-        let blob = tree
-            .get_path(Path::new(".github/workflows/ci.yml"))
-            .unwrap()
-            .to_object(&repo)
-            .unwrap()
-            .peel_to_blob()
-            .unwrap();
-        String::from_utf8(blob.content().to_vec()).unwrap()
+        common::tree_file(&repo, &tree, ".github/workflows/ci.yml")
     };
     assert!(
         pushed(&alpha).contains("permissions: {}"),

@@ -2357,53 +2357,37 @@ mod tests {
         );
     }
 
-    #[test]
-    fn programs_a_script_runs_through_exec_are_not_followed_when_the_token_is_in_reach() {
-        let exec = "      - uses: actions/github-script@v7\n        with:\n          \
-                    script: await exec.exec('git', ['push', 'origin', 'HEAD'])\n";
-        // The credentials a checkout persisted reach `git push`.
-        let needs = job_needs(&format!("      - uses: actions/checkout@v4\n{exec}"), &[]);
+    /// `step` after a checkout goes to review for `why` when the checkout persisted its
+    /// credentials, and needs nothing of the job's token when it did not.
+    fn reaches_git_credentials_only_when_persisted(step: &str, why: &str) {
+        let needs = job_needs(&format!("      - uses: actions/checkout@v4\n{step}"), &[]);
         assert!(
-            needs
-                .unknown
-                .iter()
-                .any(|u| u.contains("through github-script's exec")),
+            needs.unknown.iter().any(|u| u.contains(why)),
             "{:?}",
             needs.unknown
         );
-        // Nothing holds the token for the program: the script's client calls are all there is.
-        let needs = job_needs(
-            &format!(
-                "      - uses: actions/checkout@v4\n        with:\n          \
-                 persist-credentials: false\n{exec}"
-            ),
-            &[],
-        );
+        let unpersisted = "      - uses: actions/checkout@v4\n        with:\n          \
+                           persist-credentials: false\n";
+        let needs = job_needs(&format!("{unpersisted}{step}"), &[]);
         assert!(needs.is_known(), "{:?}", needs.unknown);
     }
 
     #[test]
+    fn programs_a_script_runs_through_exec_are_not_followed_when_the_token_is_in_reach() {
+        reaches_git_credentials_only_when_persisted(
+            "      - uses: actions/github-script@v7\n        with:\n          \
+             script: await exec.exec('git', ['push', 'origin', 'HEAD'])\n",
+            "through github-script's exec",
+        );
+    }
+
+    #[test]
     fn git_in_another_shell_uses_the_persisted_credentials() {
-        let python = "      - shell: python\n        \
-                      run: subprocess.run([\"git\", \"push\", \"origin\", \"main\"])\n";
-        let needs = job_needs(&format!("      - uses: actions/checkout@v4\n{python}"), &[]);
-        assert!(
-            needs
-                .unknown
-                .iter()
-                .any(|u| u.contains("runs git against the remote")),
-            "{:?}",
-            needs.unknown
+        reaches_git_credentials_only_when_persisted(
+            "      - shell: python\n        \
+             run: subprocess.run([\"git\", \"push\", \"origin\", \"main\"])\n",
+            "runs git against the remote",
         );
-        // Credentials not persisted: git finds none of the job's.
-        let needs = job_needs(
-            &format!(
-                "      - uses: actions/checkout@v4\n        with:\n          \
-                 persist-credentials: false\n{python}"
-            ),
-            &[],
-        );
-        assert!(needs.is_known(), "{:?}", needs.unknown);
     }
 
     #[test]

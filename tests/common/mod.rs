@@ -181,3 +181,15 @@ pub fn fake_api(
     });
     (url, seen)
 }
+
+/// The text of the file at `path` in a commit's `tree`.
+pub fn tree_file(repo: &git2::Repository, tree: &git2::Tree, path: &str) -> String {
+    let blob = tree
+        .get_path(Path::new(path))
+        .unwrap()
+        .to_object(repo)
+        .unwrap()
+        .peel_to_blob()
+        .unwrap();
+    String::from_utf8(blob.content().to_vec()).unwrap()
+}
