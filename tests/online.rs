@@ -291,6 +291,9 @@ fn online_the_api_tells_the_repository_visibility() {
     assert!(seen.lock().unwrap()[0].starts_with("GET /repos/acme-corp/app HTTP/1.1"));
     let (private, _) = serve_files(&[("/repos/acme-corp/app", "{\"visibility\":\"private\"}")]);
     assert_eq!(grants(&private), (true, true));
+    // An older API that tells `private` only.
+    let (old, _) = serve_files(&[("/repos/acme-corp/app", "{\"private\":false}")]);
+    assert_eq!(grants(&old), (false, false));
     // Not found (a private repository the token cannot see): granted.
     let (none, _) = serve_files(&[]);
     assert_eq!(grants(&none), (true, true));

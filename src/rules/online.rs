@@ -281,7 +281,13 @@ impl Fetcher {
             )
             .ok()??;
         let repo: serde_json::Value = serde_json::from_str(&body).ok()?;
-        serde_json::from_value(repo["visibility"].clone()).ok()
+        serde_json::from_value(repo["visibility"].clone())
+            .ok()
+            // An API without `visibility` (older GitHub Enterprise Server) tells `private`.
+            .or_else(|| match repo["private"].as_bool()? {
+                false => Some(crate::config::Visibility::Public),
+                true => Some(crate::config::Visibility::Private),
+            })
     }
 
     /// One GET of the API: the body of a 200 answer, `None` for 404, else the error (after
