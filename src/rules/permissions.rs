@@ -556,6 +556,16 @@ static GIT_REMOTE_WORD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\bgit\b[^\n]{0,40}?\b(?:push|fetch|pull|clone|ls-remote)\b").expect("valid regex")
 });
 
+/// What of the job's token a github-script step's JavaScript can reach.
+#[derive(Debug, Clone, Copy)]
+struct ScriptReach {
+    /// Its `github` client holds the job's token.
+    client: bool,
+    /// Programs it runs through `exec` find the token (the step's environment, a checkout's
+    /// persisted credentials).
+    programs: bool,
+}
+
 /// A program run through github-script's `exec` (@actions/exec).
 static EXEC_CALL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\bexec\s*\.\s*(?:exec|getExecOutput)\s*\(").expect("valid regex")
@@ -1137,8 +1147,14 @@ impl<'a> Context<'a> {
             return;
         }
         // `subprocess.run(["git", "push"])`: the credentials a checkout persisted reach git
-        // whatever the shell.
-        if other_shell && state.git_uses_token == Some(true) && GIT_REMOTE_WORD.is_match(script) {
+        // from any language, whose calls the command lines below do not show (pwsh and cmd
+        // write `git push` as bash does).
+        let command_lines = matches!(program, "pwsh" | "powershell" | "cmd");
+        if other_shell
+            && !command_lines
+            && state.git_uses_token == Some(true)
+            && GIT_REMOTE_WORD.is_match(script)
+        {
             needs.unknown.push(format!(
                 "step `{}` runs git against the remote from a `{shell}` script, which ghfix \
                  cannot read, with the credentials a checkout persisted",
@@ -1380,26 +1396,32 @@ impl<'a> Context<'a> {
         };
         // Programs the script runs (`exec.exec('git', ['push'])`) see the step's environment
         // and the credentials a checkout persisted, whatever client the script holds.
-        let token_in_reach =
-            !token_env.is_empty() || is_github_token(script) || state.git_uses_token == Some(true);
-        if token_in_reach && EXEC_CALL.is_match(script) {
-            needs.unknown.push(format!(
-                "step `{label}` runs programs through github-script's exec with the token in \
-                 reach, which ghfix does not follow"
-            ));
-        }
-        if client_has_token {
-            self.client_script(script, "", &label, needs, 0);
+        let reach = ScriptReach {
+            client: client_has_token,
+            programs: !token_env.is_empty()
+                || is_github_token(script)
+                || state.git_uses_token == Some(true),
+        };
+        if reach.client || reach.programs {
+            self.client_script(script, "", &label, reach, needs, 0);
         }
     }
 
-    /// Judges JavaScript that holds github-script's client (`github`): the inline script, or a
-    /// file of the repository it loads (`depth` > 0, in the folder `dir`: its own relative loads
-    /// start there, the inline script's at the workspace), whose names for the client cannot be
-    /// told.
-    /// Every REST method it names counts, called or handed to `github.paginate`; GraphQL, raw
-    /// routes and modules ghfix cannot read send the job to review.
-    fn client_script(&self, script: &str, dir: &str, label: &str, needs: &mut Needs, depth: usize) {
+    /// Judges github-script's JavaScript: the inline script, or a file of the repository it
+    /// loads (`depth` > 0, in the folder `dir`: its own relative loads start there, the inline
+    /// script's at the workspace), whose names for the client cannot be told. When the client
+    /// holds the job's token (`reach`), every REST method it names counts, called or handed to
+    /// `github.paginate`, and GraphQL or raw routes send the job to review; so do programs run
+    /// through `exec` with the token in reach, and modules ghfix cannot read.
+    fn client_script(
+        &self,
+        script: &str,
+        dir: &str,
+        label: &str,
+        reach: ScriptReach,
+        needs: &mut Needs,
+        depth: usize,
+    ) {
         for module in MODULE_LOAD.captures_iter(script) {
             let name = [1, 2, 3]
                 .iter()
@@ -1432,7 +1454,9 @@ impl<'a> Context<'a> {
                     .find_map(|p| self.read_local(p));
                     let folder = path.rsplit_once('/').map_or("", |(d, _)| d);
                     match text {
-                        Some(text) => self.client_script(&text, folder, label, needs, depth + 1),
+                        Some(text) => {
+                            self.client_script(&text, folder, label, reach, needs, depth + 1)
+                        }
                         None => needs.unknown.push(format!(
                             "step `{label}` loads a script file ghfix cannot read (`{path}`)"
                         )),
@@ -1453,6 +1477,15 @@ impl<'a> Context<'a> {
             needs.unknown.push(format!(
                 "step `{label}` loads a script file ghfix cannot read"
             ));
+        }
+        if reach.programs && EXEC_CALL.is_match(script) {
+            needs.unknown.push(format!(
+                "step `{label}` runs programs through github-script's exec with the token in \
+                 reach, which ghfix does not follow"
+            ));
+        }
+        if !reach.client {
+            return;
         }
         if script.contains(".graphql")
             || script.contains(".request(")
@@ -2379,6 +2412,25 @@ mod tests {
              script: await exec.exec('git', ['push', 'origin', 'HEAD'])\n",
             "through github-script's exec",
         );
+        // In a file the script loads too, whatever token its client holds.
+        let files = [(
+            ".github/scripts/tag.js",
+            "module.exports = async ({ exec }) => exec.exec('git', ['push', '--tags']);\n",
+        )];
+        let needs = job_needs(
+            "      - uses: actions/checkout@v4\n      - uses: actions/github-script@v7\n        \
+             with:\n          github-token: ${{ secrets.PAT }}\n          \
+             script: await require('./.github/scripts/tag.js')({ exec })\n",
+            &files,
+        );
+        assert!(
+            needs
+                .unknown
+                .iter()
+                .any(|u| u.contains("through github-script's exec")),
+            "{:?}",
+            needs.unknown
+        );
     }
 
     #[test]
@@ -2388,6 +2440,13 @@ mod tests {
              run: subprocess.run([\"git\", \"push\", \"origin\", \"main\"])\n",
             "runs git against the remote",
         );
+        // pwsh writes the command as bash does: it is read, and granted.
+        let needs = job_needs(
+            "      - uses: actions/checkout@v4\n      - shell: pwsh\n        run: git push origin main\n",
+            &[],
+        );
+        assert!(needs.is_known(), "{:?}", needs.unknown);
+        assert_eq!(needs.scopes["contents"].level, Level::Write);
     }
 
     #[test]
