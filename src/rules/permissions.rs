@@ -504,14 +504,18 @@ static API_URL: LazyLock<Regex> = LazyLock::new(|| {
 });
 static REPO_PREFIX: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^/?repos/([^/\s]+)(?:/([^/\s]+))?/?").expect("valid regex"));
-/// A REST method of github-script's client: `<any name>.rest.<group>.<method>`, called or only
-/// named (`github.paginate(github.rest.pulls.listFiles, ...)`), or `<name>.<group>.<method>(`
-/// (before v5; the name is the receiver, group 3).
+/// A REST method of a client: `<name>.rest.<group>.<method>`, called or only named
+/// (`github.paginate(github.rest.pulls.listFiles, ...)`; groups 1-3), or
+/// `<name>.<group>.<method>(` (before github-script v5; groups 4-6).
 static REST_CALL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"\.rest\.([a-zA-Z]+)\.([a-zA-Z]+)\b|\b([A-Za-z_$][\w$]*)\.([a-zA-Z]+)\.([a-zA-Z]+)\s*\(",
+        r"\b([A-Za-z_$][\w$]*)\.rest\.([a-zA-Z]+)\.([a-zA-Z]+)\b|\b([A-Za-z_$][\w$]*)\.([a-zA-Z]+)\.([a-zA-Z]+)\s*\(",
     )
     .expect("valid regex")
+});
+/// A script making a client of its own (with another token, as a rule).
+static OTHER_CLIENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bgetOctokit\s*\(|\bnew\s+(?:\w+\.)?Octokit\b").expect("valid regex")
 });
 /// `paginate` given a route string rather than a REST method.
 static RAW_PAGINATE: LazyLock<Regex> =
@@ -1495,19 +1499,33 @@ impl<'a> Context<'a> {
                 .unknown
                 .push(format!("step `{label}` makes GraphQL or raw API calls"));
         }
+        // With a client of the script's own beside `github`, a call on another name may use
+        // either token.
+        let other_client = OTHER_CLIENT.is_match(script);
         for call in REST_CALL.captures_iter(script) {
-            let named = |i: usize, j: usize| Some((call.get(i)?.as_str(), call.get(j)?.as_str()));
-            let Some((group, method)) = named(1, 2).or_else(|| named(4, 5)) else {
+            let named = |i: usize| {
+                let m = |k: usize| call.get(i + k).map(|m| m.as_str());
+                Some((m(0)?, m(1)?, m(2)?))
+            };
+            let rest_style = call.get(1).is_some();
+            let Some((receiver, group, method)) = named(1).or_else(|| named(4)) else {
                 continue;
             };
             // `<name>.<group>.<method>(` without `rest.` (github-script before v5): on `github`,
             // any group but the client's own helpers; on another name (an alias of the client,
             // or a module's parameter), only a method GitHub's table names.
-            match call.get(3).map(|m| m.as_str()) {
-                Some("github") if CLIENT_HELPERS.contains(&group) => continue,
-                Some("github") | None => {}
-                Some(_) if !self.kb.is_rest_operation(group, method) => continue,
-                Some(_) => {}
+            match (receiver, rest_style) {
+                ("github", false) if CLIENT_HELPERS.contains(&group) => continue,
+                ("github", _) => {}
+                (_, false) if !self.kb.is_rest_operation(group, method) => continue,
+                _ if other_client => {
+                    needs.unknown.push(format!(
+                        "step `{label}` makes a client of its own and calls {receiver}.{group}.\
+                         {method}, which ghfix cannot tell from the job token's calls"
+                    ));
+                    continue;
+                }
+                _ => {}
             }
             match self.kb.rest_method(group, method) {
                 RestNeed::Scope(scope, level) => needs.add_either(
@@ -2376,6 +2394,21 @@ mod tests {
         assert_eq!(
             scopes(&needs),
             ["checks: write", "issues: write", "pull-requests: read"]
+        );
+        // A client of the script's own: its calls may use another token, or the job's.
+        let needs = script_needs(
+            "const app = getOctokit(process.env.APP_TOKEN);\n\
+             await app.rest.issues.create({});\n\
+             await github.rest.pulls.get({});",
+            &[],
+        );
+        assert!(
+            needs
+                .unknown
+                .iter()
+                .any(|u| u.contains("client of its own")),
+            "{:?}",
+            needs.unknown
         );
         // A route string instead of a method cannot be mapped here.
         let needs = script_needs(
