@@ -2371,6 +2371,15 @@ mod tests {
         Context::new(&kb, &repo, &text).job(&wf, &wf.jobs[0])
     }
 
+    /// The job goes to review for a reason that says `why`.
+    fn assert_review(needs: &Needs, why: &str) {
+        assert!(
+            needs.unknown.iter().any(|u| u.contains(why)),
+            "{:?}",
+            needs.unknown
+        );
+    }
+
     fn scopes(needs: &Needs) -> Vec<String> {
         needs
             .scopes
@@ -2402,36 +2411,21 @@ mod tests {
              await github.rest.pulls.get({});",
             &[],
         );
-        assert!(
-            needs
-                .unknown
-                .iter()
-                .any(|u| u.contains("client of its own")),
-            "{:?}",
-            needs.unknown
-        );
+        assert_review(&needs, "client of its own");
         // A route string instead of a method cannot be mapped here.
         let needs = script_needs(
             "await github.paginate('GET /repos/{owner}/{repo}/pulls', {});\n\
              await github.rest.issues.createComment({});",
             &[],
         );
-        assert!(
-            needs.unknown.iter().any(|u| u.contains("raw API calls")),
-            "{:?}",
-            needs.unknown
-        );
+        assert_review(&needs, "raw API calls");
     }
 
     /// `step` after a checkout goes to review for `why` when the checkout persisted its
     /// credentials, and needs nothing of the job's token when it did not.
     fn reaches_git_credentials_only_when_persisted(step: &str, why: &str) {
         let needs = job_needs(&format!("      - uses: actions/checkout@v4\n{step}"), &[]);
-        assert!(
-            needs.unknown.iter().any(|u| u.contains(why)),
-            "{:?}",
-            needs.unknown
-        );
+        assert_review(&needs, why);
         let unpersisted = "      - uses: actions/checkout@v4\n        with:\n          \
                            persist-credentials: false\n";
         let needs = job_needs(&format!("{unpersisted}{step}"), &[]);
@@ -2456,14 +2450,7 @@ mod tests {
              script: await require('./.github/scripts/tag.js')({ exec })\n",
             &files,
         );
-        assert!(
-            needs
-                .unknown
-                .iter()
-                .any(|u| u.contains("through github-script's exec")),
-            "{:?}",
-            needs.unknown
-        );
+        assert_review(&needs, "through github-script's exec");
     }
 
     #[test]
@@ -2527,11 +2514,7 @@ mod tests {
              with:\n          shell: pwsh\n          command: gh release create v1\n",
             &[],
         );
-        assert!(
-            needs.unknown.iter().any(|u| u.contains("`pwsh` script")),
-            "{:?}",
-            needs.unknown
-        );
+        assert_review(&needs, "`pwsh` script");
         // Without the token in reach, the command needs nothing.
         let needs = job_needs(
             "      - uses: nick-fields/retry@v3\n        with:\n          command: make test\n",
