@@ -813,7 +813,7 @@ impl Knowledge {
             let (name, reference) = uses.rsplit_once('@')?;
             let repo: Vec<&str> = name.splitn(3, '/').take(2).collect();
             let repo = repo.join("/").to_lowercase();
-            let repo = self.aliases.get(&repo).cloned().unwrap_or(repo);
+            let repo = self.unalias(&repo).unwrap_or(repo);
             let fetched = self
                 .online_majors
                 .get(&format!("{repo}@{reference}").to_lowercase());
@@ -854,8 +854,11 @@ impl Knowledge {
         self.online.insert(uses.to_lowercase(), record.indexed());
     }
 
-    /// Records that the commit `sha` of `owner/repo` is named by a version tag of `major`.
+    /// Records that the commit `sha` of `owner/repo` is named by a version tag of `major`
+    /// (under the name [`Knowledge::major`] looks it up by: the one `aliases.yml` gives).
     pub fn learn_major(&mut self, repo: &str, sha: &str, major: u32) {
+        let repo = repo.to_lowercase();
+        let repo = self.unalias(&repo).unwrap_or(repo);
         self.online_majors
             .insert(format!("{repo}@{sha}").to_lowercase(), major);
     }
@@ -1054,6 +1057,17 @@ mod tests {
         assert!(kb
             .indexed("Google-GitHub-Actions/release-please-action@v4")
             .is_some());
+        // A pin's major learned online under the old name is found under it.
+        let mut kb = kb;
+        let sha = "0123456789abcdef0123456789abcdef01234567";
+        kb.learn_major("Google-GitHub-Actions/release-please-action", sha, 4);
+        assert_eq!(
+            kb.major(
+                &format!("google-github-actions/release-please-action@{sha}"),
+                None
+            ),
+            Some(4)
+        );
         // Names that are no alias stay unknown.
         assert!(kb
             .action("google-github-actions/other@v1", Some(1))
