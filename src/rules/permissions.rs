@@ -529,14 +529,18 @@ static MODULE_LOAD: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("valid regex")
 });
+/// What follows the expression `${{ <value> }}` that `name` starts with (`${{ github.workspace
+/// }}/x.js` for `github.workspace`).
+fn after_expression<'n>(name: &'n str, value: &str) -> Option<&'n str> {
+    let (inner, after) = name.strip_prefix("${{")?.split_once("}}")?;
+    (inner.trim() == value).then_some(after)
+}
+
 /// The path after the workspace a module name starts with (`${{ github.workspace }}/x.js`,
 /// `${process.env.GITHUB_WORKSPACE}/x.js`).
 fn workspace_relative(name: &str) -> Option<&str> {
-    if let Some(rest) = name.strip_prefix("${{") {
-        let (inner, after) = rest.split_once("}}")?;
-        return (inner.trim() == "github.workspace").then_some(after);
-    }
-    name.strip_prefix("${process.env.GITHUB_WORKSPACE}")
+    after_expression(name, "github.workspace")
+        .or_else(|| name.strip_prefix("${process.env.GITHUB_WORKSPACE}"))
 }
 
 /// `name` (`./x`, `../x`) resolved from the repository folder `dir`; `None` above the root.
@@ -1431,11 +1435,9 @@ impl<'a> Context<'a> {
                 .iter()
                 .find_map(|i| module.get(*i))
                 .map_or("", |m| m.as_str());
-            let in_action = ACTION_PATH_EXPRESSION
-                .find(name)
-                .filter(|m| m.start() == 0)
+            let in_action = after_expression(name, "github.action_path")
                 .zip(self.action_dir.borrow().clone())
-                .and_then(|(m, dir)| within_repository(&dir, &format!(".{}", &name[m.end()..])));
+                .and_then(|(rest, dir)| within_repository(&dir, &format!(".{rest}")));
             let local = match workspace_relative(name).or_else(|| module.get(2).map(|_| name)) {
                 _ if in_action.is_some() => in_action,
                 Some(path) => Some(path.trim_start_matches('/').to_string()),
@@ -2491,6 +2493,19 @@ mod tests {
             assert!(needs.is_known(), "{call}: {:?}", needs.unknown);
             assert_eq!(needs.scopes["contents"].level, Level::Write, "{call}");
         }
+        // A github-script step of the action loads a file of its folder the same way.
+        let action = "runs:\n  using: composite\n  steps:\n    - uses: actions/github-script@v7\n      \
+                      with:\n        script: await require('${{ github.action_path }}/label.js')({ github })\n";
+        let files = [
+            (".github/actions/label/action.yml", action),
+            (
+                ".github/actions/label/label.js",
+                "module.exports = async ({ github }) => github.rest.issues.addLabels({});\n",
+            ),
+        ];
+        let needs = job_needs("      - uses: ./.github/actions/label\n", &files);
+        assert!(needs.is_known(), "{:?}", needs.unknown);
+        assert_eq!(needs.scopes["issues"].level, Level::Write);
     }
 
     #[test]
