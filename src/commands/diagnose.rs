@@ -295,7 +295,7 @@ pub fn diagnose(input: impl BufRead, kb: &Knowledge) -> std::io::Result<Report> 
 /// job what the failure needs.
 fn locate_edit(workflow: &str, name: &str, d: &Diagnosis) -> Option<String> {
     let step = d.step.as_deref()?;
-    let docs = crate::cst::load::load_text(workflow).ok()?;
+    let (docs, marks) = crate::cst::load::load_marked(workflow).ok()?;
     let wf = crate::workflow::Workflow::from_yaml(docs.first()?);
     let first_line = |s: &str| {
         s.lines()
@@ -321,8 +321,12 @@ fn locate_edit(workflow: &str, name: &str, d: &Diagnosis) -> Option<String> {
                 }
                 _ => s.label.clone(),
             };
-            let positions =
-                crate::workflow::position::locate(workflow, std::slice::from_ref(&s.path));
+            let positions = crate::workflow::position::locate(
+                workflow,
+                &docs,
+                &marks,
+                std::slice::from_ref(&s.path),
+            );
             let (line, _) = positions.first().copied().flatten()?;
             let what = match d.needs.as_slice() {
                 [] => return Some(format!("{name}:{line}: job `{}`, step `{label}`", job.id)),

@@ -202,11 +202,51 @@ pub fn load_text(text: &str) -> Result<Vec<Yaml>, ParseError> {
     load_prechecked(text)
 }
 
+/// [`load_text`], also giving where each node starts: what places a finding without a second
+/// read of the text.
+pub fn load_marked(text: &str) -> Result<(Vec<Yaml>, Marks), ParseError> {
+    precheck(text)?;
+    let mut loader = Loader {
+        marks: Some(Marks::default()),
+        ..Loader::default()
+    };
+    let docs = run_loader(text, &mut loader)?;
+    Ok((docs, loader.marks.unwrap_or_default()))
+}
+
+/// Where the nodes of a loaded stream start, in the order a pre-order walk of the loaded values
+/// meets them (a key before its value). A node an alias copied in starts at the alias.
+#[derive(Debug, Default)]
+pub struct Marks {
+    /// 1-based line and 0-based column of each node.
+    starts: Vec<(u32, u32)>,
+    /// The index in `starts` of each document's root.
+    documents: Vec<usize>,
+}
+
+impl Marks {
+    /// The 1-based line and column of node `index` (in pre-order) of document `document`.
+    pub fn start(&self, document: usize, index: usize) -> Option<(usize, usize)> {
+        let first = *self.documents.get(document)?;
+        let (line, col) = *self.starts.get(first + index)?;
+        Some((line as usize, col as usize + 1))
+    }
+
+    fn push(&mut self, mark: Marker, count: usize) {
+        // Lines and columns fit: precheck bounds both by 32,767.
+        let at = (mark.line() as u32, mark.col() as u32);
+        self.starts.extend(std::iter::repeat_n(at, count));
+    }
+}
+
 /// [`load_text`] for a text that already passed [`precheck`].
 pub(crate) fn load_prechecked(text: &str) -> Result<Vec<Yaml>, ParseError> {
+    run_loader(text, &mut Loader::default())
+}
+
+fn run_loader(text: &str, loader: &mut Loader) -> Result<Vec<Yaml>, ParseError> {
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut loader = Loader::default();
-    let result = Parser::new_from_str(body).load(&mut loader, true);
+    let result = Parser::new_from_str(body).load(loader, true);
     if loader.last_block && result.is_ok() && ends_in_content(body) {
         // A block scalar that runs to the end of a file without a final line break has no line
         // break to keep: the YAML spec reads `|` there as `|-`; yaml-rust2 adds one.
@@ -218,12 +258,12 @@ pub(crate) fn load_prechecked(text: &str) -> Result<Vec<Yaml>, ParseError> {
     }
     // The loader counts columns from 0 and does not see the BOM.
     let position = |m: Marker| (m.line(), m.col() + 1);
-    if let Some((mark, message)) = loader.error {
+    if let Some((mark, message)) = loader.error.take() {
         let (line, col) = position(mark);
         return Err(ParseError { line, col, message });
     }
     match result {
-        Ok(()) => Ok(loader.docs),
+        Ok(()) => Ok(std::mem::take(&mut loader.docs)),
         Err(e) => {
             let (line, col) = position(*e.marker());
             Err(ParseError {
@@ -281,6 +321,8 @@ struct Loader {
     /// Whether the last event was a block scalar (`|` or `>`).
     last_block: bool,
     error: Option<(Marker, String)>,
+    /// Where nodes start, when asked for.
+    marks: Option<Marks>,
 }
 
 struct Open {
@@ -304,6 +346,19 @@ impl MarkedEventReceiver for Loader {
                 event,
                 Event::SequenceEnd | Event::MappingEnd | Event::DocumentEnd | Event::StreamEnd
             ));
+        if let Some(marks) = &mut self.marks {
+            match &event {
+                Event::SequenceStart(..) | Event::MappingStart(..) | Event::Scalar(..) => {
+                    marks.push(mark, 1);
+                }
+                Event::Alias(id) => {
+                    let size = self.anchors.get(id).map_or(1, |(_, size)| *size);
+                    marks.push(mark, size);
+                }
+                Event::DocumentStart => marks.documents.push(marks.starts.len()),
+                _ => {}
+            }
+        }
         match event {
             Event::SequenceStart(anchor, _) => self.open(Yaml::Array(Vec::new()), anchor),
             Event::MappingStart(anchor, _) => self.open(Yaml::Hash(Default::default()), anchor),

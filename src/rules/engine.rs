@@ -312,7 +312,7 @@ impl Engine {
         text: String,
         only: &[String],
     ) -> Result<Vec<Finding>, crate::cst::ParseError> {
-        let Ok(docs) = crate::cst::load::load_text(&text) else {
+        let Ok((docs, marks)) = crate::cst::load::load_marked(&text) else {
             // The full parse gives the error its position (or reads what the loader alone cannot).
             let doc = Document::parse(text)?;
             return Ok(self.check(repo, name, &doc, only));
@@ -324,7 +324,7 @@ impl Engine {
             return Ok(findings);
         }
         let paths: Vec<Path> = findings.iter().map(|f| f.at.clone()).collect();
-        let positions = crate::workflow::position::locate(&text, &paths);
+        let positions = crate::workflow::position::locate(&text, &docs, &marks, &paths);
         if positions.iter().all(Option::is_some) {
             for (f, (line, col)) in findings.iter_mut().zip(positions.into_iter().flatten()) {
                 (f.line, f.col) = (line, col);

@@ -157,7 +157,12 @@ fn on_block(text: &str) -> Option<&str> {
 /// is loaded only when the `on:` entry cannot be cut out on its own, or when a job may skip the
 /// Actions bot.
 pub fn of_text(file: &str, text: &str) -> Vec<Listener> {
-    let may_skip_bots = text.contains("[bot]") || text.contains("Bot");
+    // What [`BOT_SKIPPED`] needs: `[bot]`, or `Bot` before its closing quote (written `'`, `"`,
+    // `''` or `\"` in the file).
+    let may_skip_bots = text.contains("[bot]")
+        || text
+            .match_indices("Bot")
+            .any(|(i, _)| matches!(text.as_bytes().get(i + 3), Some(b'\'' | b'"' | b'\\')));
     if !may_skip_bots {
         if let Some(Ok(docs)) = on_block(text).map(crate::cst::load::load_text) {
             if let Some(root) = docs.first().filter(|r| get(r, "on").is_some()) {
@@ -254,6 +259,23 @@ mod tests {
             }
         }
         assert!(compared > 2000, "{compared}");
+    }
+
+    #[test]
+    fn a_bot_condition_in_any_quoting_is_read_from_the_text() {
+        for condition in [
+            "'github.event.sender.type != ''Bot'''",
+            "\"github.event.sender.type != \\\"Bot\\\"\"",
+            "github.event.sender.type != \"Bot\"",
+            "${{ !endsWith(github.actor, '[bot]') }}",
+        ] {
+            let text = format!("on: push\njobs:\n  a:\n    if: {condition}\n    runs-on: x\n");
+            let l = of_text("w.yml", &text);
+            assert!(l.len() == 1 && l[0].humans_only, "{condition}");
+        }
+        // `Both` is no bot condition: the `on:` entry alone is read.
+        let text = "on: push\n# Both\njobs:\n  a:\n    runs-on: x\n";
+        assert!(!of_text("w.yml", text)[0].humans_only);
     }
 
     #[test]
