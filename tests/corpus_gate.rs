@@ -163,8 +163,8 @@ fn fast_check_matches_the_full_parse_on_the_corpus() {
             &Document::parse(text.clone()).unwrap(),
             &[],
         );
-        let fast = engine
-            .check_text(&Repo::default(), &name, text, &[])
+        let (fast, _) = engine
+            .check_text(&Repo::default(), &name, &text, &[])
             .unwrap();
         let key = |f: &ghfix::rules::engine::Finding| {
             (
@@ -173,6 +173,7 @@ fn fast_check_matches_the_full_parse_on_the_corpus() {
                 f.col,
                 f.message.clone(),
                 f.notes.clone(),
+                f.ops.clone(),
             )
         };
         assert_eq!(

@@ -61,7 +61,7 @@ fn peer_test_data_is_handled_safely() {
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
         let shown = file.display().to_string();
         let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<(), String> {
-            let checked = engine.check_text(&Repo::default(), &name, text.clone(), &[]);
+            let checked = engine.check_text(&Repo::default(), &name, &text, &[]);
             let doc = match Document::parse(text.clone()) {
                 Ok(doc) => doc,
                 Err(_) => return Ok(()),

@@ -122,30 +122,33 @@ fn process(
     let name = path
         .file_name()
         .map_or(display.clone(), |n| n.to_string_lossy().into_owned());
-    let Some(allow_unsafe) = fix else {
-        match engine.check_text(&repo, &name, text, &args.rules) {
-            Ok(findings) => result.findings = findings,
-            Err(e) => result.error = Some(format!("{display}:{e}")),
+    let (findings, meaning) = match engine.check_text(&repo, &name, &text, &args.rules) {
+        Ok(read) => read,
+        Err(e) => {
+            result.error = Some(format!("{display}:{e}"));
+            return result;
         }
+    };
+    // Most files need no edit: those are never given a syntax tree.
+    let Some(allow_unsafe) = fix.filter(|u| findings.iter().any(|f| f.applies(*u))) else {
+        result.findings = findings;
         return result;
     };
-    let doc = match Document::parse(text) {
+    let doc = match Document::with_meaning(text, meaning) {
         Ok(d) => d,
         Err(e) => {
             result.error = Some(format!("{display}:{e}"));
             return result;
         }
     };
-    match engine.fix_reporting(&repo, &name, &doc, &args.rules, allow_unsafe) {
+    match engine.fix_reporting(&repo, &name, &doc, Some(findings), &args.rules, allow_unsafe) {
         Ok((fixed, remaining, found)) => {
             if fixed.text() != doc.text() {
                 // What was fixed: the fixable findings of the file as it was that are gone.
                 result.applied = found
                     .into_iter()
                     .filter(|f| {
-                        f.fixable()
-                            && (f.safety == Safety::Safe
-                                || (allow_unsafe && f.safety == Safety::Unsafe))
+                        f.applies(allow_unsafe)
                             && !remaining
                                 .iter()
                                 .any(|r| r.rule == f.rule && r.message == f.message)

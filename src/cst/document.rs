@@ -201,6 +201,21 @@ impl Document {
         })
     }
 
+    /// [`Document::parse`] for a text the YAML loader has already read (after
+    /// [`crate::cst::load::precheck`]) as `meaning`: the loader is not run again.
+    pub fn with_meaning(text: String, meaning: Vec<Yaml>) -> Result<Document, ParseError> {
+        let tree = ts_parse(&text, None);
+        if tree.root_node().has_error() {
+            return Document::parse(text);
+        }
+        Ok(Document {
+            text,
+            tree,
+            parsed: Arc::new(meaning),
+            aliased: std::sync::OnceLock::new(),
+        })
+    }
+
     /// The meaning of the text as it was when parsed: one value per YAML document.
     pub fn parsed(&self) -> &[Yaml] {
         &self.parsed

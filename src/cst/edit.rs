@@ -62,7 +62,8 @@ pub enum Op {
         /// Its replacement.
         to: String,
     },
-    /// Adds or replaces the trailing comment of the line that ends the value at `path`.
+    /// Adds or replaces the trailing comment of the line that ends the value at `path`; left
+    /// out for an entry or item of a flow collection (`{a: 1, b: 2}`), whose line it shares.
     Comment {
         /// The commented entry.
         path: Path,
@@ -392,6 +393,10 @@ fn plan(doc: &Document, op: &Op, style: &dyn Fn() -> Style) -> Result<Vec<Splice
         (Op::Comment { text: comment, .. }, Lookup::Found(slot)) => {
             if comment.contains(['\n', '\r']) {
                 return Err(invalid(op, "a comment must be one line"));
+            }
+            if matches!(slot.node().kind(), "flow_pair" | "flow_node") {
+                // An entry of a flow collection shares its line with the others: no comment.
+                return Ok(Vec::new());
             }
             vec![comment_splice(doc, op, slot, comment)?]
         }

@@ -17,7 +17,6 @@ use serde::Deserialize;
 use yaml_rust2::Yaml;
 
 use crate::config::AppToken;
-use crate::cst::Document;
 use crate::rules::app_token;
 use crate::rules::engine::Finding;
 use crate::rules::permissions::{Context, Needs};
@@ -151,8 +150,6 @@ pub struct Analysed<'a, 'k> {
     pub wf: &'a Workflow,
     /// What each job needs.
     pub needs: &'a [Needs],
-    /// The file's syntax tree, when it was parsed.
-    pub doc: Option<&'a Document>,
 }
 
 /// What a job's events reach: the message parts, the creators whose events other workflows

@@ -59,6 +59,12 @@ impl Finding {
     pub fn fixable(&self) -> bool {
         !self.ops.is_empty()
     }
+
+    /// Whether `apply` applies the fix: it has one, and it is safe or unsafe ones are allowed.
+    pub fn applies(&self, allow_unsafe: bool) -> bool {
+        self.fixable()
+            && (self.safety == Safety::Safe || (allow_unsafe && self.safety == Safety::Unsafe))
+    }
 }
 
 /// What [`Engine::fix_reporting`] returns: the fixed document, the findings that remain in it,
@@ -295,48 +301,48 @@ impl Engine {
 
     /// Runs every rule (or those in `only`) over `doc`; findings carry line and column.
     pub fn check(&self, repo: &Repo, name: &str, doc: &Document, only: &[String]) -> Vec<Finding> {
-        let mut findings = self.analyse_all(repo, name, doc.text(), doc.parsed(), Some(doc), only);
+        let mut findings = self.analyse_all(repo, name, doc.text(), doc.parsed(), only);
         locate_all(doc, &mut findings);
         self.suppress(doc.text(), &mut findings, only);
         findings
     }
 
-    /// `check` for a text that has not been parsed yet. Only the YAML loader reads it, and the
-    /// findings are placed from its event stream; the concrete syntax tree (and its stricter
-    /// syntax check, which `apply` always runs) is built only when the loader alone cannot read
-    /// the text or place a finding. This keeps checking a large tree of workflows cheap.
+    /// `check` for a text that has not been parsed yet; also returns the text's meaning. Only
+    /// the YAML loader reads it, and the findings are placed from the marks it records; the
+    /// concrete syntax tree (and its stricter syntax check, which every edit runs) is built only
+    /// when the loader alone cannot read the text or place a finding. This keeps checking a large
+    /// tree of workflows cheap, and `apply` builds the tree only for files it edits.
     pub fn check_text(
         &self,
         repo: &Repo,
         name: &str,
-        text: String,
+        text: &str,
         only: &[String],
-    ) -> Result<Vec<Finding>, crate::cst::ParseError> {
-        let Ok((docs, marks)) = crate::cst::load::load_marked(&text) else {
+    ) -> Result<(Vec<Finding>, Vec<yaml_rust2::Yaml>), crate::cst::ParseError> {
+        let Ok((docs, marks)) = crate::cst::load::load_marked(text) else {
             // The full parse gives the error its position (or reads what the loader alone cannot).
-            let doc = Document::parse(text)?;
-            return Ok(self.check(repo, name, &doc, only));
+            let doc = Document::parse(text.to_string())?;
+            return Ok((self.check(repo, name, &doc, only), doc.parsed().to_vec()));
         };
-        let mut findings = self.analyse_all(repo, name, &text, &docs, None, only);
+        let mut findings = self.analyse_all(repo, name, text, &docs, only);
         if findings.is_empty() {
             // Ignore comments that suppress nothing are still reported.
-            self.suppress(&text, &mut findings, only);
-            return Ok(findings);
+            self.suppress(text, &mut findings, only);
+            return Ok((findings, docs));
         }
         let paths: Vec<Path> = findings.iter().map(|f| f.at.clone()).collect();
-        let positions = crate::workflow::position::locate(&text, &docs, &marks, &paths);
+        let positions = crate::workflow::position::locate(text, &docs, &marks, &paths);
         if positions.iter().all(Option::is_some) {
             for (f, (line, col)) in findings.iter_mut().zip(positions.into_iter().flatten()) {
                 (f.line, f.col) = (line, col);
             }
             findings.sort_by_key(|f| (f.line, f.col));
-            self.suppress(&text, &mut findings, only);
         } else {
-            let doc = Document::parse(text)?;
+            let doc = Document::parse(text.to_string())?;
             locate_all(&doc, &mut findings);
-            self.suppress(doc.text(), &mut findings, only);
         }
-        Ok(findings)
+        self.suppress(text, &mut findings, only);
+        Ok((findings, docs))
     }
 
     /// Runs the rules over every document of a file (a workflow file holds one; each document of
@@ -347,7 +353,6 @@ impl Engine {
         name: &str,
         text: &str,
         docs: &[yaml_rust2::Yaml],
-        doc: Option<&Document>,
         only: &[String],
     ) -> Vec<Finding> {
         let mut all = Vec::new();
@@ -357,7 +362,6 @@ impl Engine {
                 &ctx,
                 (name, text, index),
                 root,
-                doc.map(|d| (d, index)),
                 only,
             );
             for f in &mut findings {
@@ -371,14 +375,12 @@ impl Engine {
         all
     }
 
-    /// Runs the rules over one document's meaning; `doc` (the file and the document's index),
-    /// when given, shapes the fixes.
+    /// Runs the rules over one document's meaning.
     fn analyse(
         &self,
         ctx: &Context,
         (name, text, index): (&str, &str, usize),
         root: &yaml_rust2::Yaml,
-        doc: Option<(&Document, usize)>,
         only: &[String],
     ) -> Vec<Finding> {
         let wf = Workflow::from_yaml(root);
@@ -457,10 +459,10 @@ impl Engine {
                             .map(|job| matched.iter().any(|(id, _)| *id == job.id))
                             .collect();
                         if j.lacks_needed_scope {
-                            findings.extend(self.missing_scopes(rule, doc, &wf, needs(), &keep));
+                            findings.extend(self.missing_scopes(rule, &wf, needs(), &keep));
                         }
                         if j.grants_unneeded_scope {
-                            findings.extend(self.excessive(rule, doc, &wf, needs(), &keep));
+                            findings.extend(self.excessive(rule, &wf, needs(), &keep));
                         }
                         if j.starts_no_runs {
                             findings.extend(crate::rules::downstream::findings(
@@ -474,7 +476,6 @@ impl Engine {
                                     root,
                                     wf: &wf,
                                     needs: needs(),
-                                    doc: doc.map(|(d, _)| d),
                                 },
                                 &keep,
                             ));
@@ -848,7 +849,6 @@ impl Engine {
     fn missing_scopes(
         &self,
         rule: &Rule,
-        doc: Option<(&Document, usize)>,
         wf: &Workflow,
         needs: &[Needs],
         keep: &[bool],
@@ -893,13 +893,8 @@ impl Engine {
                             value: Value::String(grant.level.as_str().into()),
                             place: Place::default(),
                         }];
-                        // A flow block (`{ contents: read }`) has no line of its own for a comment.
-                        let block_style = doc.is_none_or(|(d, index)| {
-                            let mut at = job_block.clone();
-                            at.document = index;
-                            is_block_mapping(d, &at)
-                        });
-                        if comments && block_style {
+                        // In a flow block (`{ contents: read }`) the editor leaves the comment out.
+                        if comments {
                             ops.push(Op::Comment {
                                 path: job_block.key(scope.clone()),
                                 text: comment_text(grant),
@@ -936,7 +931,6 @@ impl Engine {
     fn excessive(
         &self,
         rule: &Rule,
-        doc: Option<(&Document, usize)>,
         wf: &Workflow,
         needs: &[Needs],
         keep: &[bool],
@@ -985,14 +979,7 @@ impl Engine {
                 ));
             }
             finding.ops = match block {
-                yaml_rust2::Yaml::Hash(h) => {
-                    let block_style = doc.is_none_or(|(d, index)| {
-                        let mut path = at.clone();
-                        path.document = index;
-                        is_block_mapping(d, &path)
-                    });
-                    narrow_in_place(&at, h, &scopes, comments && block_style)
-                }
+                yaml_rust2::Yaml::Hash(h) => narrow_in_place(&at, h, &scopes, comments),
                 _ => block_ops(&at, &scopes, Place::default(), comments),
             };
             out.push(finding);
@@ -1011,7 +998,7 @@ impl Engine {
         only: &[String],
         allow_unsafe: bool,
     ) -> Result<(Document, Vec<Finding>), (String, EditError)> {
-        self.fix_reporting(repo, name, doc, only, allow_unsafe)
+        self.fix_reporting(repo, name, doc, None, only, allow_unsafe)
             .map(|(fixed, remaining, _)| (fixed, remaining))
     }
 
@@ -1023,28 +1010,31 @@ impl Engine {
     }
 
     /// [`Engine::fix`], also returning the findings of `doc` as given (what the first pass
-    /// found), so that a caller tells what was fixed without analysing the file again.
+    /// found), so that a caller tells what was fixed without analysing the file again. `found`,
+    /// when given, holds those findings already ([`Engine::check_text`] of the same text).
     pub fn fix_reporting(
         &self,
         repo: &Repo,
         name: &str,
         doc: &Document,
+        found: Option<Vec<Finding>>,
         only: &[String],
         allow_unsafe: bool,
     ) -> Result<FixReport, (String, EditError)> {
         let mut current = doc.clone();
         let mut first: Option<Vec<Finding>> = None;
+        let mut given = found;
         // The same finding is fixed once: a fix that leaves its own finding standing (a user
         // rule whose edits do not undo its match) must not repeat pass after pass.
         let mut applied: Vec<(String, Path, String)> = Vec::new();
         for _ in 0..5 {
-            let findings = self.check(repo, name, &current, only);
+            let findings = given
+                .take()
+                .unwrap_or_else(|| self.check(repo, name, &current, only));
             let applicable: Vec<&Finding> = findings
                 .iter()
                 .filter(|f| {
-                    f.fixable()
-                        && (f.safety == Safety::Safe
-                            || (allow_unsafe && f.safety == Safety::Unsafe))
+                    f.applies(allow_unsafe)
                         && !applied
                             .iter()
                             .any(|(r, at, m)| *r == f.rule && *at == f.at && *m == f.message)
@@ -1252,12 +1242,6 @@ impl Engine {
         }
         findings.sort_by_key(|f| (f.line, f.col));
     }
-}
-
-fn is_block_mapping(doc: &Document, path: &Path) -> bool {
-    use crate::cst::document::{Lookup, Shape};
-    matches!(doc.lookup(path), Ok(Lookup::Found(slot))
-        if slot.value().and_then(|v| doc.content(v)).is_some_and(|(shape, _)| shape == Shape::BlockMapping))
 }
 
 fn prefix(a: &Path, b: &Path) -> bool {
