@@ -141,7 +141,14 @@ fn process(
             return result;
         }
     };
-    match engine.fix_reporting(&repo, &name, &doc, Some(findings), &args.rules, allow_unsafe) {
+    match engine.fix_reporting(
+        &repo,
+        &name,
+        &doc,
+        Some(findings),
+        &args.rules,
+        allow_unsafe,
+    ) {
         Ok((fixed, remaining, found)) => {
             if fixed.text() != doc.text() {
                 // What was fixed: the fixable findings of the file as it was that are gone.

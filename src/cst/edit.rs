@@ -155,13 +155,41 @@ type Splice = (Range<usize>, String);
 /// Applies `ops` in order to a copy of `doc`, then verifies the whole batch: the result must parse
 /// without errors and mean exactly what the operations declare. Returns the edited document.
 pub fn apply(doc: &Document, ops: &[Op]) -> Result<Document, EditError> {
-    let mut work = doc.clone();
     let style = std::cell::OnceCell::new();
     let style = || *style.get_or_init(|| Style::measure(doc));
-    // Operations go in layers: an operation whose path is, or lies inside or around, an earlier
-    // one's comes in a later layer than it; the rest commute. Each layer is planned against one
-    // tree and re-parsed once; a layer whose splices touch, or whose result does not parse, is
-    // applied one operation at a time (in the batch's order), so that a failure names its own.
+    let mut work = match apply_fused(doc, ops, &style) {
+        Some(work) => work,
+        None => apply_layered(doc, ops, &style)?,
+    };
+    let after = check(doc, &work, ops);
+    if let Err((op, detail)) = after {
+        // Name the first operation whose prefix of the batch fails on its own.
+        let culprit = (1..ops.len())
+            .find(|n| {
+                apply_unverified(doc, &ops[..*n])
+                    .is_none_or(|w| check(doc, &w, &ops[..*n]).is_err())
+            })
+            .map_or(op, |n| ops[n - 1].describe());
+        return Err(EditError::Verification {
+            op: culprit,
+            detail,
+        });
+    }
+    work.set_parsed(after.unwrap_or_default());
+    Ok(work)
+}
+
+/// Applies `ops` layer by layer. Operations go in layers: an operation whose path is, or lies
+/// inside or around, an earlier one's comes in a later layer than it; the rest commute. Each
+/// layer is planned against one tree and re-parsed once; a layer whose splices touch, or whose
+/// result does not parse, is applied one operation at a time (in the batch's order), so that a
+/// failure names its own.
+fn apply_layered(
+    doc: &Document,
+    ops: &[Op],
+    style: &dyn Fn() -> Style,
+) -> Result<Document, EditError> {
+    let mut work = doc.clone();
     let mut layer_of: Vec<usize> = Vec::with_capacity(ops.len());
     for (n, op) in ops.iter().enumerate() {
         let after = (0..n)
@@ -181,13 +209,13 @@ pub fn apply(doc: &Document, ops: &[Op]) -> Result<Document, EditError> {
             .collect();
         if run.len() > 1 {
             let before = work.clone();
-            if apply_run(&mut work, &run, &style)? && !work.tree().root_node().has_error() {
+            if apply_run(&mut work, &run, style)? && !work.tree().root_node().has_error() {
                 continue;
             }
             work = before;
         }
         for op in run {
-            let splices = plan(&work, op, &style)?;
+            let splices = plan(&work, op, style)?;
             for (mut range, text) in splices {
                 let text = style::with_newline(text, work.newline());
                 if range.start == work.text().len() && !work.text().ends_with('\n') {
@@ -199,22 +227,156 @@ pub fn apply(doc: &Document, ops: &[Op]) -> Result<Document, EditError> {
             check_parses(&work, op)?;
         }
     }
-    let after = check(doc, &work, ops);
-    if let Err((op, detail)) = after {
-        // Name the first operation whose prefix of the batch fails on its own.
-        let culprit = (1..ops.len())
-            .find(|n| {
-                apply_unverified(doc, &ops[..*n])
-                    .is_none_or(|w| check(doc, &w, &ops[..*n]).is_err())
-            })
-            .map_or(op, |n| ops[n - 1].describe());
-        return Err(EditError::Verification {
-            op: culprit,
-            detail,
-        });
-    }
-    work.set_parsed(after.unwrap_or_default());
     Ok(work)
+}
+
+/// The batch in one run, parsed once, when the only nesting in it is comments on lines that a
+/// `set` of the batch writes (a permissions block and the reason of each scope): each such
+/// comment is written with its `set`. `None` when the batch nests otherwise, a comment cannot be
+/// written so, or the run does not apply cleanly; the batch then goes by layers, whose result
+/// this equals byte for byte.
+fn apply_fused(doc: &Document, ops: &[Op], style: &dyn Fn() -> Style) -> Option<Document> {
+    // Each operation that is not a fused comment, with the comments written with it.
+    let mut units: Vec<(&Op, Vec<(&Path, &str)>)> = Vec::new();
+    let mut fused = 0;
+    for op in ops {
+        let with = match op {
+            Op::Comment { path, text } => units.iter().position(|(set, _)| match set {
+                Op::Set { path: at, value, .. } => {
+                    at == path
+                        || (path.document == at.document
+                            && path.segments.len() == at.segments.len() + 1
+                            && path.segments.starts_with(&at.segments)
+                            && matches!((value, path.segments.last()), (Value::Object(map), Some(Segment::Key(k)))
+                                if map.values().all(one_line_scalar) && map.contains_key(k)))
+                }
+                _ => false,
+            }).map(|i| (i, path, text.as_str())),
+            _ => None,
+        };
+        match with {
+            Some((i, path, text)) => {
+                units[i].1.push((path, text));
+                fused += 1;
+            }
+            None => units.push((op, Vec::new())),
+        }
+    }
+    let apart = units
+        .iter()
+        .enumerate()
+        .all(|(n, (a, _))| units[..n].iter().all(|(b, _)| !nested(a.path(), b.path())));
+    if fused == 0 || !apart {
+        return None;
+    }
+    let mut splices = Vec::new();
+    for (op, comments) in &units {
+        let mut planned = plan(doc, op, style).ok()?;
+        if !comments.is_empty() {
+            let [splice] = planned.as_mut_slice() else {
+                return None;
+            };
+            let Op::Set { path: at, .. } = op else {
+                return None;
+            };
+            if writes_in_flow(doc, at)? {
+                // Comments there are left out: the layers do that.
+                return None;
+            }
+            for (path, text) in comments {
+                let key = (path != &at).then(|| path.segments.last()).flatten();
+                *splice = with_comment(doc.text(), splice.clone(), key, text)?;
+            }
+        }
+        splices.extend(planned);
+    }
+    let mut work = doc.clone();
+    (splice_run(&mut work, splices) && !work.tree().root_node().has_error()).then_some(work)
+}
+
+/// Whether a `set` at `path` writes inside a flow collection (or replaces one, or writes into
+/// one): the new lines are then flow text. `None` when the path cannot be followed.
+fn writes_in_flow(doc: &Document, path: &Path) -> Option<bool> {
+    let slot = match doc.lookup(path).ok()? {
+        Lookup::Found(slot) | Lookup::Missing { slot, .. } => slot,
+    };
+    let flow_value = slot
+        .value()
+        .and_then(|v| doc.content(v))
+        .is_some_and(|(shape, _)| matches!(shape, Shape::FlowMapping | Shape::FlowSequence));
+    Some(
+        in_flow(slot.node())
+            || matches!(slot.node().kind(), "flow_pair" | "flow_node")
+            || flow_value,
+    )
+}
+
+/// Whether `value` is written on one line as a scalar.
+fn one_line_scalar(value: &Value) -> bool {
+    match value {
+        Value::String(s) => !s.contains('\n'),
+        Value::Array(_) | Value::Object(_) => false,
+        _ => true,
+    }
+}
+
+/// `splice`, with `# comment` at the end of the line it writes for `key` (a line of its own,
+/// `key: value`), or, without a key, of the one line it writes, as [`comment_splice`] would write
+/// it there once the splice is made. `None` when that line cannot be told apart.
+fn with_comment(
+    text: &str,
+    splice: Splice,
+    key: Option<&Segment>,
+    comment: &str,
+) -> Option<Splice> {
+    let (range, body) = splice;
+    if comment.contains(['\n', '\r']) {
+        return None;
+    }
+    let lines: Vec<(usize, &str)> = body
+        .split_inclusive('\n')
+        .scan(0, |at, l| {
+            let start = *at;
+            *at += l.len();
+            Some((start, l))
+        })
+        .collect();
+    let line = match key {
+        Some(Segment::Key(k)) => {
+            let head = format!("{}:", style::key(k));
+            let mut found = lines
+                .iter()
+                .filter(|(_, l)| l.trim_start_matches(' ').starts_with(&head));
+            let one = found.next()?;
+            found.next().is_none().then_some(*one)?
+        }
+        Some(Segment::Index(_)) => return None,
+        None => match lines.as_slice() {
+            [one] => *one,
+            _ => return None,
+        },
+    };
+    let (start, l) = line;
+    let content = start + l.trim_end_matches(['\n', '\r']).len();
+    let new = format!("# {}", comment.trim());
+    if content < body.len() {
+        // A line the splice writes whole.
+        let mut out = body;
+        out.insert_str(content, &format!(" {new}"));
+        return Some((range, out));
+    }
+    // The splice's last line goes on with what follows it in the text.
+    let line_end = line_content_end(text, range.end);
+    let rest = &text[range.end..line_end];
+    let trimmed = rest.trim_start();
+    if trimmed.is_empty() {
+        Some((range.start..line_end, format!("{body} {new}")))
+    } else if trimmed.starts_with('#') {
+        let spaces = &rest[..rest.len() - trimmed.len()];
+        Some((range.start..line_end, format!("{body}{spaces}{new}")))
+    } else {
+        None
+    }
 }
 
 /// Whether one path is the other or lies inside it.
@@ -235,12 +397,18 @@ fn apply_run(
     for op in run.iter().copied() {
         splices.extend(plan(work, op, style)?);
     }
+    Ok(splice_run(work, splices))
+}
+
+/// Makes `splices`, planned against one tree, and re-parses once; `false` (nothing made) when two
+/// touch or one would append to a text without a final newline.
+fn splice_run(work: &mut Document, mut splices: Vec<Splice>) -> bool {
     splices.sort_by_key(|s| std::cmp::Reverse((s.0.start, s.0.end)));
     let len = work.text().len();
     let apart = splices.windows(2).all(|w| w[1].0.end < w[0].0.start);
     let at_open_end = !work.text().ends_with('\n') && splices.iter().any(|s| s.0.start == len);
     if !apart || at_open_end {
-        return Ok(false);
+        return false;
     }
     let newline = work.newline();
     let splices: Vec<Splice> = splices
@@ -248,7 +416,7 @@ fn apply_run(
         .map(|(r, t)| (r, style::with_newline(t, newline)))
         .collect();
     work.splice_all(&splices);
-    Ok(true)
+    true
 }
 
 /// Refuses a result that does not parse, naming `op`.
@@ -1072,6 +1240,57 @@ fn comment_splice(doc: &Document, op: &Op, slot: Slot, comment: &str) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Writing a block's comments with it gives, byte for byte, what applying them as a later
+    /// layer gives, on every fix of both corpora.
+    #[test]
+    fn comments_written_with_their_set_equal_the_layered_result() {
+        let engine = crate::rules::engine::Engine::load(None).unwrap();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (mut fused, mut batches) = (0, 0);
+        for dir in ["../shared/corpus/workflows", "../shared/corpus-2/workflows"] {
+            for entry in std::fs::read_dir(root.join(dir))
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let Ok(text) = std::fs::read_to_string(entry.path()) else {
+                    continue;
+                };
+                let Ok(doc) = Document::parse(text) else {
+                    continue;
+                };
+                let repo = crate::rules::permissions::Repo::default();
+                let findings = engine.check(&repo, "w.yml", &doc, &[]);
+                // Each fix alone, and all of them whose paths do not nest as one batch.
+                let mut batch: Vec<Op> = Vec::new();
+                let mut all = Vec::new();
+                for f in findings.iter().filter(|f| f.fixable()) {
+                    all.push(f.ops.clone());
+                    let clear = f.ops.iter().all(|op| {
+                        batch
+                            .iter()
+                            .all(|b| !nested(b.path(), op.path()) || b.path() == op.path())
+                    });
+                    if clear {
+                        batch.extend(f.ops.iter().cloned());
+                    }
+                }
+                all.push(batch);
+                let style = || Style::measure(&doc);
+                for ops in all {
+                    batches += 1;
+                    let Some(one) = apply_fused(&doc, &ops, &style) else {
+                        continue;
+                    };
+                    let layered = apply_layered(&doc, &ops, &style).unwrap();
+                    assert_eq!(one.text(), layered.text(), "{}", entry.path().display());
+                    fused += 1;
+                }
+            }
+        }
+        assert!(fused > 2000, "{fused} of {batches}");
+    }
 
     /// Text added after a block scalar that ends the file without a line break must not give the
     /// scalar one: its header becomes `|-`, and verification (which reads such a scalar as the

@@ -358,12 +358,7 @@ impl Engine {
         let mut all = Vec::new();
         for (index, root) in docs.iter().enumerate() {
             let ctx = Context::new(&self.kb, repo, text);
-            let mut findings = self.analyse(
-                &ctx,
-                (name, text, index),
-                root,
-                only,
-            );
+            let mut findings = self.analyse(&ctx, (name, text, index), root, only);
             for f in &mut findings {
                 f.at.document = index;
                 for op in &mut f.ops {
