@@ -25,6 +25,13 @@ thread_local! {
     });
 }
 
+/// Where an alias may start: a `*` at a node's start (the text inside scalars matches too, so the
+/// syntax tree has the last word).
+static ALIAS_START: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r#"(?m)(?:^[ \t]*|[:?\-][ \t]+|["']:[ \t]*|[\[{,][ \t]*)\*[^\s,\[\]{}]"#)
+        .expect("valid regex")
+});
+
 /// Parses `text` with tree-sitter-yaml, reusing `old` for an incremental parse when given.
 fn ts_parse(text: &str, old: Option<&Tree>) -> Tree {
     PARSER.with(|p| {
@@ -289,8 +296,9 @@ impl Document {
     /// Whether the text holds an alias (`*name`) anywhere.
     pub fn has_aliases(&self) -> bool {
         *self.aliased.get_or_init(|| {
-            // A `*` is in every alias; most workflows hold none at all.
-            self.text.contains('*') && {
+            // An alias is a `*` where a node starts: at a line's start, after `: `, `- `, `? `
+            // or a flow indicator. Most workflows have none; a glob or a shell's `*` is elsewhere.
+            self.text.contains('*') && ALIAS_START.is_match(&self.text) && {
                 let mut aliases = Vec::new();
                 collect_kind(self.tree.root_node(), "alias_name", &mut aliases);
                 !aliases.is_empty()
@@ -607,6 +615,23 @@ mod tests {
         let d = doc("a: &x {b: 1}\nc: *x\n");
         let err = d.lookup(&Path::parse("c.b").unwrap()).unwrap_err();
         assert!(matches!(err, PathError::Alias { .. }), "{err}");
+    }
+
+    #[test]
+    fn aliases_are_found_wherever_a_node_starts() {
+        for text in [
+            "a: &x 1\nc: *x\n",
+            "a: &x 1\nc:\n  - *x\n",
+            "a: &x 1\nc: [1,*x]\n",
+            "a: &x 1\nc: {k: *x}\n",
+            "a: &x 1\nc: [\n  *x\n]\n",
+            "a: &x 1\nc: {\"k\":*x}\n",
+            "a: &x 1\n? *x\n: 2\n",
+        ] {
+            assert!(doc(text).has_aliases(), "{text}");
+        }
+        let globs = "on:\n  push:\n    paths: ['**.md', docs/*]\n  schedule:\n    - cron: '0 * * * *'\njobs:\n  a:\n    steps:\n      - run: |\n          ls *.txt\n          case x in *) ;; esac\n";
+        assert!(!doc(globs).has_aliases());
     }
 
     #[test]
