@@ -276,6 +276,16 @@ pub fn run_with(
             "no workflow files found (looked for .github/workflows and .github/actions)",
         ));
     }
+    // The events each repository's workflows start on, read up front on every core: reading them
+    // inside the first analysis that needs them would hold the other workers waiting.
+    let roots: std::collections::BTreeSet<PathBuf> = found
+        .files
+        .iter()
+        .filter_map(|f| repo_root(&f.shown))
+        .collect();
+    roots.par_iter().for_each(|root| {
+        crate::workflow::listeners::of_repo(root);
+    });
     let public = args.visibility.or(loaded.config.visibility) == Some(Visibility::Public);
     let mut results: Vec<FileResult> = found
         .files

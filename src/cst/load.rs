@@ -45,19 +45,31 @@ fn error_at(text: &str, byte: usize, message: String) -> ParseError {
 
 /// Refuses text that a parser cannot be trusted with: characters YAML forbids (NUL and other
 /// control characters), carriage returns not followed by a line feed, more lines than
-/// [`MAX_LINES`] and block nesting deeper than [`MAX_DEPTH`]. Runs in one pass over the bytes.
+/// [`MAX_LINES`] and block nesting deeper than [`MAX_DEPTH`].
 pub fn precheck(text: &str) -> Result<(), ParseError> {
+    // Most files hold no control character but tabs and line feeds: a branch-free pass tells,
+    // and the rules on them run byte by byte only where there is one.
+    let unusual = |chunk: &[u8]| {
+        chunk.iter().fold(false, |odd, &b| {
+            odd | ((b < 0x20) & (b != b'\t') & (b != b'\n')) | (b == 0x7f)
+        })
+    };
+    if text.as_bytes().chunks(256).any(unusual) {
+        control_characters(text)?;
+    }
+    if !text.is_ascii() {
+        if let Some((i, c)) = text.char_indices().find(|(_, c)| !printable(*c)) {
+            return Err(forbidden(text, i, c));
+        }
+    }
+    lines(text)
+}
+
+/// Refuses control characters YAML forbids, and carriage returns not followed by a line feed.
+fn control_characters(text: &str) -> Result<(), ParseError> {
     let bytes = text.as_bytes();
-    let mut lines = 0;
-    let mut line_start = 0;
-    // One pass over the bytes for the ASCII rules; characters beyond ASCII only when there are.
     for (i, &b) in bytes.iter().enumerate() {
         match b {
-            b'\n' => {
-                long_line(text, line_start, i, lines)?;
-                lines += 1;
-                line_start = i + 1;
-            }
             b'\r' if bytes.get(i + 1) != Some(&b'\n') => {
                 return Err(error_at(
                     text,
@@ -67,29 +79,12 @@ pub fn precheck(text: &str) -> Result<(), ParseError> {
                         .into(),
                 ));
             }
-            b'\t' | b'\r' => {}
+            b'\t' | b'\r' | b'\n' => {}
             0..=0x1f | 0x7f => return Err(forbidden(text, i, b as char)),
             _ => {}
         }
     }
-    long_line(text, line_start, text.len(), lines)?;
-    if !text.is_ascii() {
-        if let Some((i, c)) = text.char_indices().find(|(_, c)| !printable(*c)) {
-            return Err(forbidden(text, i, c));
-        }
-    }
-    let lines = lines + usize::from(!text.is_empty() && !text.ends_with('\n'));
-    if lines > MAX_LINES {
-        return Err(ParseError {
-            line: MAX_LINES + 1,
-            col: 1,
-            message: format!(
-                "too large: the file has {lines} lines and ghfix reads at most {MAX_LINES} (a \
-                 limit of its YAML syntax tree)"
-            ),
-        });
-    }
-    nesting(text)
+    Ok(())
 }
 
 fn forbidden(text: &str, at: usize, c: char) -> ParseError {
@@ -103,11 +98,10 @@ fn forbidden(text: &str, at: usize, c: char) -> ParseError {
     )
 }
 
-/// Refuses the line `text[start..end]` (0-based line `number`) when it is longer than
-/// [`MAX_COLUMNS`] characters.
-fn long_line(text: &str, start: usize, end: usize, number: usize) -> Result<(), ParseError> {
+/// Refuses `line` (the 0-based line `number`) when it is longer than [`MAX_COLUMNS`]
+/// characters.
+fn long_line(line: &str, number: usize) -> Result<(), ParseError> {
     // Bytes bound characters from above: count characters only for long lines.
-    let line = &text[start..end];
     if line.len() > MAX_COLUMNS && line.chars().count() > MAX_COLUMNS {
         return Err(ParseError {
             line: number + 1,
@@ -127,18 +121,33 @@ fn printable(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
 }
 
-/// Refuses block nesting deeper than [`MAX_DEPTH`]. An over-estimate of the parser's
-/// indentation stack: every line opens a level at its indentation and at each compact
+/// Refuses lines longer than [`MAX_COLUMNS`], more lines than [`MAX_LINES`], and block nesting
+/// deeper than [`MAX_DEPTH`], in one pass over the lines. The nesting is an over-estimate of the
+/// parser's indentation stack: every line opens a level at its indentation and at each compact
 /// `- `/`? `/`key: ` on it; a line less indented closes the levels beyond it. Lines inside a
 /// block scalar (`|`, `>`) are skipped.
-fn nesting(text: &str) -> Result<(), ParseError> {
+fn lines(text: &str) -> Result<(), ParseError> {
     let mut stack: Vec<usize> = Vec::new();
     let mut block_scalar: Option<usize> = None;
     let mut offset = 0;
+    let mut count = 0;
     for line in text.split_inclusive('\n') {
         let start = offset;
         offset += line.len();
         let body = line.trim_end_matches(['\n', '\r']);
+        long_line(body, count)?;
+        count += 1;
+        if count > MAX_LINES {
+            return Err(ParseError {
+                line: MAX_LINES + 1,
+                col: 1,
+                message: format!(
+                    "too large: the file has {} lines and ghfix reads at most {MAX_LINES} (a \
+                     limit of its YAML syntax tree)",
+                    text.split_inclusive('\n').count()
+                ),
+            });
+        }
         let indent = body.len() - body.trim_start_matches(' ').len();
         let rest = &body[indent..];
         if rest.is_empty() || rest.starts_with('#') {
@@ -181,6 +190,16 @@ fn nesting(text: &str) -> Result<(), ParseError> {
                 start + col,
                 format!("too deep: block nesting deeper than {MAX_DEPTH} levels is not supported"),
             ));
+        }
+        // A block scalar's header ends the line, or comes before a comment.
+        let end = s.trim_end();
+        let may_open = end.bytes().any(|b| b == b'#')
+            || matches!(
+                end.as_bytes().last(),
+                Some(b'|' | b'>' | b'+' | b'-' | b'1'..=b'9')
+            );
+        if !may_open {
+            continue;
         }
         let trimmed = s.split(" #").next().unwrap_or(s).trim_end();
         let header = trimmed.rsplit([' ', ':']).next().unwrap_or("");
