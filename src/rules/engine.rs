@@ -1019,9 +1019,10 @@ impl Engine {
         let mut current = doc.clone();
         let mut first: Option<Vec<Finding>> = None;
         let mut given = found;
-        // The same finding is fixed once: a fix that leaves its own finding standing (a user
-        // rule whose edits do not undo its match) must not repeat pass after pass.
-        let mut applied: Vec<(String, Path, String)> = Vec::new();
+        // The same fix is made once: a fix that leaves its own finding standing (a user rule
+        // whose edits do not undo its match) must not repeat pass after pass. A finding that
+        // stands with other edits (a job analysed once another fix made it readable) is fixed.
+        let mut applied: Vec<Finding> = Vec::new();
         for _ in 0..5 {
             let findings = given
                 .take()
@@ -1030,9 +1031,12 @@ impl Engine {
                 .iter()
                 .filter(|f| {
                     f.applies(allow_unsafe)
-                        && !applied
-                            .iter()
-                            .any(|(r, at, m)| *r == f.rule && *at == f.at && *m == f.message)
+                        && !applied.iter().any(|a| {
+                            a.rule == f.rule
+                                && a.at == f.at
+                                && a.message == f.message
+                                && a.ops == f.ops
+                        })
                 })
                 .collect();
             if applicable.is_empty() {
@@ -1052,11 +1056,7 @@ impl Engine {
                     batch.push(f);
                 }
             }
-            applied.extend(
-                batch
-                    .iter()
-                    .map(|f| (f.rule.clone(), f.at.clone(), f.message.clone())),
-            );
+            applied.extend(batch.iter().map(|f| (*f).clone()));
             // One verified batch per pass; when it is refused, fix by fix, so that the refusal
             // names the rule whose fix does not verify.
             let ops: Vec<Op> = batch.iter().flat_map(|f| f.ops.iter().cloned()).collect();

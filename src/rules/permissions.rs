@@ -564,6 +564,49 @@ static GIT_REMOTE_WORD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\bgit\b[^\n]{0,40}?\b(?:push|fetch|pull|clone|ls-remote)\b").expect("valid regex")
 });
 
+/// How the job's token reaches the programs of a script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exposure {
+    /// Through their environment or arguments (or a registry login made with it).
+    Token,
+    /// Only through the git credentials a checkout persisted.
+    Credentials,
+}
+
+/// A word that names a release, a publication, a deployment, a push or a tag: alone, as a goal or
+/// script of a tool (`release:prepare`, `lerna:publish`), or a tool that does that
+/// (`semantic-release`, `release-it`, `gh-pages`). Lowercase, as commands and targets are written
+/// (`-c Release` names a build configuration); a compound target (`clippy-release`,
+/// `release-notes`) is not one.
+static PUSH_WORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:[\w.-]+:)?(?:release|publish|deploy|push|tags?|gh-pages|semantic-release|release-it)(?::[\w.:-]*)?$",
+    )
+    .expect("valid regex")
+});
+
+/// Whether a command may push with a checkout's persisted credentials: its program or the
+/// subcommand or target after it (after `run`, for `npm run deploy`) is a [`PUSH_WORD`]
+/// (`make release`, `mvn -B release:prepare`, `npx semantic-release`, `mike deploy`). Flags and
+/// their values are not subcommands (`--profile release`, `--publish never`).
+fn may_push(command: &str) -> bool {
+    let mut words = command
+        .split_whitespace()
+        .skip_while(|w| w.find('=').is_some_and(|at| at > 0) && !w.starts_with('-'))
+        .filter(|w| !w.starts_with('-'))
+        .map(|w| w.trim_matches(['"', '\'']));
+    let program = words.next().unwrap_or("");
+    let program = program.rsplit('/').next().unwrap_or(program);
+    let first = words.next().unwrap_or("");
+    let second = matches!(first, "run" | "run-script" | "exec" | "x" | "dlx")
+        .then(|| words.next())
+        .flatten()
+        .unwrap_or("");
+    [program, first, second]
+        .iter()
+        .any(|w| !w.is_empty() && PUSH_WORD.is_match(w))
+}
+
 /// What of the job's token a github-script step's JavaScript can reach.
 #[derive(Debug, Clone, Copy)]
 struct ScriptReach {
@@ -1575,10 +1618,19 @@ impl<'a> Context<'a> {
                     .iter()
                     .any(|v| line.contains(&format!("${v}")) || line.contains(&format!("${{{v}}}")))
         };
-        // The script is parsed only when the token can reach it.
+        // The script is parsed only when the token can reach it: in the environment, or in the
+        // git configuration a checkout persisted, which the git of every program finds. Then the
+        // repository's scripts the step runs are read for git commands, and a program ghfix
+        // cannot read goes to review when it names a release, a deployment or a push.
         self.scripts.borrow_mut().clear();
+        let persisted = state.git_uses_token == Some(true)
+            && (script.contains('/')
+                || script.contains(".sh")
+                || logical_lines(script).iter().any(|l| may_push(l)));
         let unreadable = if exposed {
-            self.unreadable(script)
+            self.unreadable(script, Exposure::Token)
+        } else if persisted {
+            self.unreadable(script, Exposure::Credentials)
         } else {
             None
         };
@@ -1667,8 +1719,11 @@ impl<'a> Context<'a> {
         if let Some(line) = unreadable {
             let what = if inline_token || !token_env.is_empty() {
                 "the token"
-            } else {
+            } else if exposed {
                 "the ghcr.io login made with the token"
+            } else {
+                "the credentials a checkout persisted for git (it names a release, a deployment \
+                 or a push)"
             };
             needs.unknown.push(format!(
                 "step `{label}` hands {what} to a program ghfix cannot read (`{}`)",
@@ -1707,11 +1762,18 @@ impl<'a> Context<'a> {
     /// only as their command line says, and the knowledge base's commands are understood. Every
     /// simple command counts, wherever it sits (substitutions, heredocs, `bash -c '...'`,
     /// functions); a script the shell grammar cannot parse is unreadable as a whole.
-    fn unreadable(&self, script: &str) -> Option<String> {
+    fn unreadable(&self, script: &str, exposure: Exposure) -> Option<String> {
         // Expressions are filled in before the shell runs; their spaces split no words.
         let script = ACTION_PATH_EXPRESSION.replace_all(script, "$$GITHUB_ACTION_PATH");
         let script = EXPRESSION.replace_all(&script, "X");
         let parsed = shell::parse(&script);
+        if parsed.broken && exposure == Exposure::Credentials {
+            // Only its lines are left to tell whether it may push.
+            return logical_lines(&script)
+                .into_iter()
+                .map(|l| l.trim().to_string())
+                .find(|l| may_push(l));
+        }
         if parsed.broken {
             let first = script.lines().map(str::trim).find(|l| !l.is_empty());
             return Some(format!(
@@ -1734,14 +1796,15 @@ impl<'a> Context<'a> {
             .commands
             .iter()
             .map(shell::Command::line)
-            .find(|c| !self.readable_command(c, &parsed.functions));
+            .find(|c| !self.readable_command(c, &parsed.functions, exposure));
         *self.script_dir.borrow_mut() = before;
         found
     }
 
     /// Whether one simple command is readable; calls of the script's own `functions` are (their
-    /// bodies are judged on their own).
-    fn readable_command(&self, segment: &str, functions: &[String]) -> bool {
+    /// bodies are judged on their own). With only a checkout's credentials exposed, a program
+    /// ghfix cannot read counts only when it names a release, a deployment or a push.
+    fn readable_command(&self, segment: &str, functions: &[String], exposure: Exposure) -> bool {
         let segment = GH_REPO_FLAG.replace_all(segment, "$1");
         let segment = segment.as_ref();
         if !self.kb.commands_matching(segment).is_empty() || GH_API.is_match(segment) {
@@ -1804,7 +1867,7 @@ impl<'a> Context<'a> {
                 return false;
             }
             self.script_depth.set(self.script_depth.get() + 1);
-            let readable = self.unreadable(&text).is_none();
+            let readable = self.unreadable(&text, exposure).is_none();
             self.script_depth.set(self.script_depth.get() - 1);
             if readable {
                 self.scripts.borrow_mut().push((segment.to_string(), text));
@@ -1813,12 +1876,18 @@ impl<'a> Context<'a> {
         }
         if matches!(program, "bash" | "sh" | "zsh" | "dash") {
             // `bash -c 'script'`: the script is what runs.
-            return words.get(i + 1) == Some(&"-c")
-                && self
-                    .unreadable(words[i + 2..].join(" ").trim_matches(['"', '\'']))
+            if words.get(i + 1) == Some(&"-c") {
+                return self
+                    .unreadable(words[i + 2..].join(" ").trim_matches(['"', '\'']), exposure)
                     .is_none();
+            }
+            // A script from elsewhere (`curl ... | sh`, `bash <(curl ...)`).
+            return exposure == Exposure::Credentials && !may_push(segment);
         }
-        program.is_empty() || HARMLESS.contains(&program) || functions.iter().any(|f| f == program)
+        program.is_empty()
+            || HARMLESS.contains(&program)
+            || functions.iter().any(|f| f == program)
+            || (exposure == Exposure::Credentials && !may_push(segment))
     }
 
     /// The name a JavaScript or Docker action of this repository (`./`, `./sub`) is published
@@ -2435,6 +2504,84 @@ mod tests {
     }
 
     #[test]
+    fn a_program_that_may_push_with_the_persisted_credentials_goes_to_review() {
+        for step in [
+            "      - run: make release\n",
+            "      - run: npm run deploy -- --prod\n",
+            "      - run: |\n          set -e\n          mvn -B release:prepare\n",
+        ] {
+            reaches_git_credentials_only_when_persisted(
+                step,
+                "the credentials a checkout persisted",
+            );
+        }
+        // Programs that name no push stay out of it, as do the known ones.
+        for step in [
+            "      - run: make test\n",
+            "      - run: npm ci && npm test\n",
+        ] {
+            let needs = job_needs(&format!("      - uses: actions/checkout@v4\n{step}"), &[]);
+            assert!(needs.is_known(), "{step}: {:?}", needs.unknown);
+        }
+    }
+
+    #[test]
+    fn commands_that_may_push_are_told_by_their_program_or_subcommand() {
+        for yes in [
+            "make release",
+            "FOO=1 make publish",
+            "mvn -B release:prepare",
+            "npx semantic-release",
+            "mike deploy --push --update-aliases 1.0 latest",
+            "yarn lerna:publish",
+            "npm run deploy",
+            "npx gh-pages -d build",
+            "./gradlew publish",
+            "$GITHUB_WORKSPACE/support/mkdocs deploy dev",
+        ] {
+            assert!(may_push(yes), "{yes}");
+        }
+        for no in [
+            "dotnet test -c Release",
+            "cargo build --profile release-lto",
+            "npx electron-builder --win --publish never",
+            "npm version 1.2.3",
+            "make test",
+            "gradle publishToMavenLocal",
+            "make clippy-release",
+            "make unittest_release",
+            "yarn release-tool check-cycles",
+            "python build-scripts/build-release.py --actions dmg",
+        ] {
+            assert!(!may_push(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn a_repository_script_run_after_a_persisting_checkout_is_read_for_git() {
+        let files = [(
+            "scripts/build.sh",
+            "#!/bin/sh\nnpm ci\ngit tag v1\ngit push --tags\n",
+        )];
+        let needs = job_needs(
+            "      - uses: actions/checkout@v4\n      - run: ./scripts/build.sh\n",
+            &files,
+        );
+        assert!(needs.is_known(), "{:?}", needs.unknown);
+        assert!(
+            scopes(&needs).contains(&"contents: write".to_string()),
+            "{:?}",
+            scopes(&needs)
+        );
+        // The same script after a checkout that keeps no credentials pushes nothing it can.
+        let needs = job_needs(
+            "      - uses: actions/checkout@v4\n        with:\n          persist-credentials: false\n      - run: ./scripts/build.sh\n",
+            &files,
+        );
+        assert!(!scopes(&needs).contains(&"contents: write".to_string()));
+    }
+
+    #[test]
     fn programs_a_script_runs_through_exec_are_not_followed_when_the_token_is_in_reach() {
         reaches_git_credentials_only_when_persisted(
             "      - uses: actions/github-script@v7\n        with:\n          \
@@ -2620,7 +2767,11 @@ mod tests {
             ("if then (((", Some("if then (((: a script the shell grammar cannot parse")),
         ];
         for (script, want) in cases {
-            assert_eq!(ctx.unreadable(script).as_deref(), want, "{script}");
+            assert_eq!(
+                ctx.unreadable(script, Exposure::Token).as_deref(),
+                want,
+                "{script}"
+            );
         }
     }
 
