@@ -564,6 +564,15 @@ static GIT_REMOTE_WORD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\bgit\b[^\n]{0,40}?\b(?:push|fetch|pull|clone|ls-remote)\b").expect("valid regex")
 });
 
+/// A relative path where a command starts (`./release.sh`, `bash ci/tag.sh`, `scripts/x`), or
+/// a word ending in `.sh`: a program that may be one of the repository's scripts.
+static RELATIVE_PROGRAM: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?m)(?:(?:^|[;&|({`]|\$\(|\b(?:then|do|else|bash|sh|source|sudo|exec)\s|(?:^|\s)\.\s)\s*["']?((?:\.{1,2}/)?[\w.-]+/[\w./-]*)|([\w./-]+\.sh)\b)"#,
+    )
+    .expect("valid regex")
+});
+
 /// How the job's token reaches the programs of a script.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Exposure {
@@ -584,6 +593,10 @@ static PUSH_WORD: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("valid regex")
 });
+
+/// Text that a [`PUSH_WORD`] needs somewhere (a cheap test before the script's lines are read).
+static PUSH_TEXT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"release|publish|deploy|push|tag|gh-pages").expect("valid regex"));
 
 /// Whether a command may push with a checkout's persisted credentials: its program or the
 /// subcommand or target after it (after `run`, for `npm run deploy`) is a [`PUSH_WORD`]
@@ -1624,9 +1637,12 @@ impl<'a> Context<'a> {
         // cannot read goes to review when it names a release, a deployment or a push.
         self.scripts.borrow_mut().clear();
         let persisted = state.git_uses_token == Some(true)
-            && (script.contains('/')
-                || script.contains(".sh")
-                || logical_lines(script).iter().any(|l| may_push(l)));
+            && (RELATIVE_PROGRAM.captures_iter(script).any(|c| {
+                c.get(1)
+                    .or(c.get(2))
+                    .is_some_and(|path| self.local_script(path.as_str()).is_some())
+            }) || (PUSH_TEXT.is_match(script)
+                && logical_lines(script).iter().any(|l| may_push(l))));
         let unreadable = if exposed {
             self.unreadable(script, Exposure::Token)
         } else if persisted {
