@@ -255,6 +255,8 @@ fn apply_fused(doc: &Document, ops: &[Op], style: &dyn Fn() -> Style) -> Option<
             _ => None,
         };
         match with {
+            // A second comment on one line replaces the first: the layers do that.
+            Some((i, path, _)) if units[i].1.iter().any(|(p, _)| *p == path) => return None,
             Some((i, path, text)) => {
                 units[i].1.push((path, text));
                 fused += 1;
@@ -1240,6 +1242,50 @@ fn comment_splice(doc: &Document, op: &Op, slot: Slot, comment: &str) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Batches the fused path leaves to the layers: a line commented twice, and a block written
+    /// in flow style (whose entries get no comment).
+    #[test]
+    fn comments_the_fused_path_cannot_write_go_by_layers() {
+        let doc = Document::parse(
+            "on: push\njobs:\n  a:\n    runs-on: x\n    permissions: {contents: read}\n"
+                .to_string(),
+        )
+        .unwrap();
+        let style = || Style::measure(&doc);
+        let set = |path: &str, value: Value| Op::Set {
+            path: Path::parse(path).unwrap(),
+            value,
+            place: Place::default(),
+        };
+        let comment = |path: &str, text: &str| Op::Comment {
+            path: Path::parse(path).unwrap(),
+            text: text.into(),
+        };
+        let twice = [
+            set("permissions", serde_json::json!({"contents": "read"})),
+            comment("permissions.contents", "first"),
+            comment("permissions.contents", "second"),
+        ];
+        assert!(apply_fused(&doc, &twice, &style).is_none());
+        let done = apply(&doc, &twice).unwrap();
+        assert!(
+            done.text().contains("contents: read # second\n"),
+            "{}",
+            done.text()
+        );
+        let flow = [
+            set("jobs.a.permissions.issues", Value::String("write".into())),
+            comment("jobs.a.permissions.issues", "reason"),
+        ];
+        assert!(apply_fused(&doc, &flow, &style).is_none());
+        let done = apply(&doc, &flow).unwrap();
+        assert!(
+            done.text().contains("{contents: read, issues: write}\n"),
+            "{}",
+            done.text()
+        );
+    }
 
     /// Writing a block's comments with it gives, byte for byte, what applying them as a later
     /// layer gives, on every fix of both corpora.
