@@ -223,7 +223,7 @@ impl<'a> Scope<'a> {
             }
             let file = Yaml::String(self.file.to_string());
             if !opt(&rule.file, Some(&file), got)
-                || !opt(&rule.name, get(root, "name"), got)
+                || !opt_at(&rule.name, root, "name", got)
                 || !fields(&rule.field, root, got)
             {
                 return false;
@@ -261,10 +261,10 @@ impl<'a> Scope<'a> {
                 .id
                 .as_ref()
                 .is_some_and(|p| !pattern(p, Some(&Yaml::String(job.id())), got))
-                || !opt(&rule.name, get(y, "name"), got)
-                || !opt(&rule.condition, get(y, "if"), got)
-                || !opt(&rule.runs_on, get(y, "runs-on"), got)
-                || !opt(&rule.permissions, get(y, "permissions"), got)
+                || !opt_at(&rule.name, y, "name", got)
+                || !opt_at(&rule.condition, y, "if", got)
+                || !opt_at(&rule.runs_on, y, "runs-on", got)
+                || !opt_at(&rule.permissions, y, "permissions", got)
                 || !fields(&rule.field, y, got)
             {
                 return false;
@@ -329,13 +329,13 @@ impl<'a> Scope<'a> {
         let got = &mut *vars;
         let y = &step.steps[step.index];
         let ok = (|| {
-            if !opt(&rule.run, get(y, "run"), got)
-                || !opt(&rule.name, get(y, "name"), got)
-                || !opt(&rule.id, get(y, "id"), got)
-                || !opt(&rule.condition, get(y, "if"), got)
-                || !opt(&rule.shell, get(y, "shell"), got)
-                || !entries(&rule.with, get(y, "with"), got)
-                || !entries(&rule.env, get(y, "env"), got)
+            if !opt_at(&rule.run, y, "run", got)
+                || !opt_at(&rule.name, y, "name", got)
+                || !opt_at(&rule.id, y, "id", got)
+                || !opt_at(&rule.condition, y, "if", got)
+                || !opt_at(&rule.shell, y, "shell", got)
+                || !entries(&rule.with, y, "with", got)
+                || !entries(&rule.env, y, "env", got)
                 || !fields(&rule.field, y, got)
             {
                 return false;
@@ -464,8 +464,15 @@ fn opt(p: &Option<Pattern>, value: Option<&Yaml>, vars: &mut Vars) -> bool {
     p.as_ref().is_none_or(|p| pattern(p, value, vars))
 }
 
-fn entries(want: &Option<Keyed>, map: Option<&Yaml>, vars: &mut Vars) -> bool {
+/// [`opt`] for the value of `node`'s entry `key`, looked up only when there is a pattern.
+fn opt_at(p: &Option<Pattern>, node: &Yaml, key: &str, vars: &mut Vars) -> bool {
+    p.as_ref().is_none_or(|p| pattern(p, get(node, key), vars))
+}
+
+/// Whether the mapping at `node`'s entry `key` has the entries `want` asks for.
+fn entries(want: &Option<Keyed>, node: &Yaml, key: &str, vars: &mut Vars) -> bool {
     let Some(want) = want else { return true };
+    let map = get(node, key);
     want.iter().all(|(key, p)| match &key.glob {
         None => pattern(p, map.and_then(|m| get(m, &key.text)), vars),
         Some(glob) => {
