@@ -1738,11 +1738,15 @@ impl<'a> Context<'a> {
             } else if exposed {
                 "the ghcr.io login made with the token"
             } else {
-                "the credentials a checkout persisted for git (it names a release, a deployment \
-                 or a push)"
+                "the credentials a checkout persisted for git"
+            };
+            let pushes = if exposed {
+                ""
+            } else {
+                ", whose name says it may release, deploy or push"
             };
             needs.unknown.push(format!(
-                "step `{label}` hands {what} to a program ghfix cannot read (`{}`)",
+                "step `{label}` hands {what} to a program ghfix cannot read (`{}`){pushes}",
                 clip(&line)
             ));
         }
