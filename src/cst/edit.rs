@@ -1262,29 +1262,23 @@ mod tests {
             path: Path::parse(path).unwrap(),
             text: text.into(),
         };
-        let twice = [
+        let twice = vec![
             set("permissions", serde_json::json!({"contents": "read"})),
             comment("permissions.contents", "first"),
             comment("permissions.contents", "second"),
         ];
-        assert!(apply_fused(&doc, &twice, &style).is_none());
-        let done = apply(&doc, &twice).unwrap();
-        assert!(
-            done.text().contains("contents: read # second\n"),
-            "{}",
-            done.text()
-        );
-        let flow = [
+        let flow = vec![
             set("jobs.a.permissions.issues", Value::String("write".into())),
             comment("jobs.a.permissions.issues", "reason"),
         ];
-        assert!(apply_fused(&doc, &flow, &style).is_none());
-        let done = apply(&doc, &flow).unwrap();
-        assert!(
-            done.text().contains("{contents: read, issues: write}\n"),
-            "{}",
-            done.text()
-        );
+        for (ops, want) in [
+            (twice, "contents: read # second\n"),
+            (flow, "{contents: read, issues: write}\n"),
+        ] {
+            assert!(apply_fused(&doc, &ops, &style).is_none());
+            let done = apply(&doc, &ops).unwrap();
+            assert!(done.text().contains(want), "{}", done.text());
+        }
     }
 
     /// Writing a block's comments with it gives, byte for byte, what applying them as a later
