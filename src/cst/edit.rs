@@ -360,25 +360,18 @@ fn with_comment(
     };
     let (start, l) = line;
     let content = start + l.trim_end_matches(['\n', '\r']).len();
-    let new = format!("# {}", comment.trim());
     if content < body.len() {
         // A line the splice writes whole.
         let mut out = body;
-        out.insert_str(content, &format!(" {new}"));
+        out.insert_str(content, &format!(" # {}", comment.trim()));
         return Some((range, out));
     }
     // The splice's last line goes on with what follows it in the text.
-    let line_end = line_content_end(text, range.end);
-    let rest = &text[range.end..line_end];
-    let trimmed = rest.trim_start();
-    if trimmed.is_empty() {
-        Some((range.start..line_end, format!("{body} {new}")))
-    } else if trimmed.starts_with('#') {
-        let spaces = &rest[..rest.len() - trimmed.len()];
-        Some((range.start..line_end, format!("{body}{spaces}{new}")))
-    } else {
-        None
-    }
+    let (at, written) = trailing_comment(text, range.end, comment)?;
+    Some((
+        range.start..at.end,
+        format!("{body}{}{written}", &text[range.end..at.start]),
+    ))
 }
 
 /// Whether one path is the other or lies inside it.
@@ -1222,20 +1215,28 @@ fn comment_splice(doc: &Document, op: &Op, slot: Slot, comment: &str) -> Result<
         }
         (_, Some((_, n))) => n.end_byte(),
     };
-    let line_end = line_content_end(text, anchor_end);
-    let rest = &text[anchor_end..line_end];
+    trailing_comment(text, anchor_end, comment).ok_or_else(|| {
+        invalid(
+            op,
+            "the line goes on after the value; a comment cannot go there",
+        )
+    })
+}
+
+/// The splice that ends the line at `from` with `# comment`: added after the content, or in
+/// place of the comment already there. `None` when other text follows `from` on the line.
+fn trailing_comment(text: &str, from: usize, comment: &str) -> Option<Splice> {
+    let line_end = line_content_end(text, from);
+    let rest = &text[from..line_end];
     let trimmed = rest.trim_start();
     let new = format!("# {}", comment.trim());
     if trimmed.is_empty() {
-        Ok((anchor_end..line_end, format!(" {new}")))
+        Some((from..line_end, format!(" {new}")))
     } else if trimmed.starts_with('#') {
-        let hash = anchor_end + (rest.len() - trimmed.len());
-        Ok((hash..line_end, new))
+        let hash = from + (rest.len() - trimmed.len());
+        Some((hash..line_end, new))
     } else {
-        Err(invalid(
-            op,
-            "the line goes on after the value; a comment cannot go there",
-        ))
+        None
     }
 }
 

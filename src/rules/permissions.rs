@@ -7,7 +7,7 @@
 //! makes the job *unknown*: it is reported and left as it was.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::{Arc, LazyLock};
 
@@ -317,6 +317,9 @@ pub struct Context<'a> {
     /// The working directory of the step being read (`working-directory:`), for the paths of
     /// the scripts it runs; `Err` when a script changes directory, so that paths tell no file.
     script_dir: RefCell<Result<Option<String>, ()>>,
+    /// The repository's files read so far (local actions, workflows, scripts), by the path asked
+    /// for: a file is read once however often steps and checks name it.
+    local_files: RefCell<HashMap<String, Option<String>>>,
 }
 
 /// The grant a `permissions:` value gives: scope -> level (absent scopes are none).
@@ -605,7 +608,7 @@ static PUSH_TEXT: LazyLock<Regex> =
 fn may_push(command: &str) -> bool {
     let mut words = command
         .split_whitespace()
-        .skip_while(|w| w.find('=').is_some_and(|at| at > 0) && !w.starts_with('-'))
+        .skip_while(|w| is_assignment(w))
         .filter(|w| !w.starts_with('-'))
         .map(|w| w.trim_matches(['"', '\'']));
     let program = words.next().unwrap_or("");
@@ -618,6 +621,22 @@ fn may_push(command: &str) -> bool {
     [program, first, second]
         .iter()
         .any(|w| !w.is_empty() && PUSH_WORD.is_match(w))
+}
+
+/// Whether a word of a command line sets a variable for it (`FOO=bar make`).
+fn is_assignment(word: &str) -> bool {
+    word.find('=').is_some_and(|at| at > 0) && !word.starts_with('-')
+}
+
+/// The first logical line of `script` that [`may_push`].
+fn pushing_line(script: &str) -> Option<String> {
+    if !PUSH_TEXT.is_match(script) {
+        return None;
+    }
+    logical_lines(script)
+        .into_iter()
+        .map(|l| l.trim().to_string())
+        .find(|l| may_push(l))
 }
 
 /// What of the job's token a github-script step's JavaScript can reach.
@@ -775,6 +794,7 @@ impl<'a> Context<'a> {
             script_depth: std::cell::Cell::new(0),
             script_dir: RefCell::new(Ok(None)),
             action_dir: RefCell::new(None),
+            local_files: RefCell::default(),
         }
     }
 
@@ -942,6 +962,17 @@ impl<'a> Context<'a> {
     /// The text of a local file of the repository; `None` when it is missing, not a regular
     /// file, or resolves outside the repository.
     fn read_local(&self, relative: &str) -> Option<String> {
+        if let Some(read) = self.local_files.borrow().get(relative) {
+            return read.clone();
+        }
+        let read = self.read_local_uncached(relative);
+        self.local_files
+            .borrow_mut()
+            .insert(relative.to_string(), read.clone());
+        read
+    }
+
+    fn read_local_uncached(&self, relative: &str) -> Option<String> {
         let root = self.repo.root.as_ref()?.canonicalize().ok()?;
         let path = root.join(relative.trim_start_matches("./"));
         let candidates = if path.is_dir() {
@@ -1641,8 +1672,7 @@ impl<'a> Context<'a> {
                 c.get(1)
                     .or(c.get(2))
                     .is_some_and(|path| self.local_script(path.as_str()).is_some())
-            }) || (PUSH_TEXT.is_match(script)
-                && logical_lines(script).iter().any(|l| may_push(l))));
+            }) || pushing_line(script).is_some());
         let unreadable = if exposed {
             self.unreadable(script, Exposure::Token)
         } else if persisted {
@@ -1789,10 +1819,7 @@ impl<'a> Context<'a> {
         let parsed = shell::parse(&script);
         if parsed.broken && exposure == Exposure::Credentials {
             // Only its lines are left to tell whether it may push.
-            return logical_lines(&script)
-                .into_iter()
-                .map(|l| l.trim().to_string())
-                .find(|l| may_push(l));
+            return pushing_line(&script);
         }
         if parsed.broken {
             let first = script.lines().map(str::trim).find(|l| !l.is_empty());
@@ -1834,7 +1861,7 @@ impl<'a> Context<'a> {
         let mut i = 0;
         // Assignments, keywords and wrappers that run the next word as the program.
         while let Some(w) = words.get(i) {
-            let assignment = w.find('=').is_some_and(|at| at > 0) && !w.starts_with('-');
+            let assignment = is_assignment(w);
             if assignment
                 || matches!(
                     *w,
