@@ -680,8 +680,15 @@ const NODE_BUILTINS: &[&str] = &[
 const CLIENT_HELPERS: &[&str] = &[
     "rest", "paginate", "request", "graphql", "hook", "log", "auth",
 ];
+/// A command line that logs in to ghcr.io (docker's, podman's, buildah's or helm's login).
+static GHCR_LOGIN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:(?:docker|podman|buildah)\s+login|helm\s+registry\s+login)\b.*\bghcr\.io\b")
+        .expect("valid regex")
+});
+/// gh's `-R`/`--repo` flag before the command group or right after it (`gh -R o/r release
+/// download`, `gh pr --repo o/r list`), which the command patterns do not expect.
 static GH_REPO_FLAG: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(\bgh\s+[a-z-]+)\s+(?:-R|--repo)(?:=|\s+)\S+"#).expect("valid regex")
+    Regex::new(r#"(\bgh(?:\s+[a-z-]+)?)\s+(?:-R|--repo)(?:=|\s+)\S+"#).expect("valid regex")
 });
 /// `${{ github.action_path }}`, which equals `$GITHUB_ACTION_PATH`.
 static ACTION_PATH_EXPRESSION: LazyLock<Regex> =
@@ -709,7 +716,8 @@ struct JobState {
     /// `Some(true)` once a checkout persisted GITHUB_TOKEN credentials for git; `Some(false)` when
     /// it persisted another token or none.
     git_uses_token: Option<bool>,
-    /// A `docker/login-action` or `docker login` to ghcr.io with GITHUB_TOKEN happened.
+    /// A registry login to ghcr.io with GITHUB_TOKEN happened (`docker/login-action`, `docker
+    /// login`, `helm registry login`).
     ghcr_login: bool,
     /// actions/setup-dotnet configured GitHub Packages as a NuGet source with GITHUB_TOKEN.
     nuget_github: bool,
@@ -1706,7 +1714,7 @@ impl<'a> Context<'a> {
                 }
                 continue;
             }
-            if line.contains("docker login") && line.contains("ghcr.io") && refers_to_token(line) {
+            if GHCR_LOGIN.is_match(line) && refers_to_token(line) {
                 state.ghcr_login = true;
             }
             // The first token-based entry that matches and whose token is the job's, and every
@@ -2245,6 +2253,10 @@ const HARMLESS: &[&str] = &[
     "wget",
     "docker",
     "podman",
+    // kind runs local clusters and kubectl drives them: neither reads a token nor pushes an
+    // image (a pull through a registry login is the login's own read).
+    "kind",
+    "kubectl",
     "base64",
     "sha256sum",
     "sha512sum",
@@ -2539,6 +2551,22 @@ mod tests {
         assert_review(&needs, "raw API calls");
     }
 
+    #[test]
+    fn gh_repo_flag_before_or_after_the_command_group_is_understood() {
+        for line in [
+            "gh -R \"$GITHUB_REPOSITORY\" release download v1",
+            "gh --repo=o/r release download v1",
+            "gh release -R o/r download v1",
+        ] {
+            let step = format!(
+                "      - run: {line}\n        env:\n          GH_TOKEN: ${{{{ github.token }}}}\n"
+            );
+            let needs = job_needs(&step, &[]);
+            assert!(needs.is_known(), "{line}: {:?}", needs.unknown);
+            assert_eq!(scopes(&needs), ["contents: read"], "{line}");
+        }
+    }
+
     /// `step` after a checkout goes to review for `why` when the checkout persisted its
     /// credentials, and needs nothing of the job's token when it did not.
     fn reaches_git_credentials_only_when_persisted(step: &str, why: &str) {
@@ -2573,6 +2601,64 @@ mod tests {
                 let needs = job_needs(&format!("      - uses: actions/checkout@v4\n{step}"), &[]);
                 assert!(needs.is_known(), "{step}: {:?}", needs.unknown);
             }
+        }
+    }
+
+    #[test]
+    fn helm_after_a_ghcr_login_is_read_by_its_command() {
+        let docker_login = "      - uses: docker/login-action@v3\n        with:\n          \
+                            registry: ghcr.io\n          username: x\n          \
+                            password: ${{ github.token }}\n";
+        let helm_login = "      - run: echo \"$T\" | helm registry login ghcr.io -u x --password-stdin\n        \
+                          env:\n          T: ${{ github.token }}\n";
+        for (login, run, want) in [
+            (
+                docker_login,
+                "helm repo add j https://charts.jetstack.io",
+                Some("packages: read"),
+            ),
+            (
+                docker_login,
+                "helm push c.tgz oci://ghcr.io/o/charts",
+                Some("packages: write"),
+            ),
+            (
+                helm_login,
+                "helm push c.tgz oci://ghcr.io/o/charts",
+                Some("packages: write"),
+            ),
+            // A plugin's command, and a built-in one handed credentials, are not read.
+            (docker_login, "helm unittest charts", None),
+            (
+                docker_login,
+                "helm repo add p https://u:$PASS@charts.example.com",
+                None,
+            ),
+        ] {
+            let needs = job_needs(&format!("{login}      - run: {run}\n"), &[]);
+            match want {
+                Some(scope) => {
+                    assert!(needs.is_known(), "{run}: {:?}", needs.unknown);
+                    assert_eq!(scopes(&needs), [scope], "{run}");
+                }
+                None => assert_review(&needs, "login made with the token"),
+            }
+        }
+    }
+
+    #[test]
+    fn lerna_version_pushes_with_the_persisted_credentials() {
+        let checkout = "      - uses: actions/checkout@v4\n";
+        for (command, scope) in [
+            ("npx lerna version --yes", "contents: write"),
+            ("npx lerna publish --yes", "contents: write"),
+            // The checkout's own read only.
+            ("npx lerna version --no-push --yes", "contents: read"),
+            ("npx lerna publish from-package --yes", "contents: read"),
+        ] {
+            let needs = job_needs(&format!("{checkout}      - run: {command}\n"), &[]);
+            assert!(needs.is_known(), "{command}: {:?}", needs.unknown);
+            assert_eq!(scopes(&needs), [scope], "{command}");
         }
     }
 

@@ -43,6 +43,17 @@ thread_local! {
 
 /// Parses `script` (GitHub expressions already replaced by plain words).
 pub fn parse(script: &str) -> Script {
+    // tree-sitter-bash rejects the escaped string comparisons of `[ "$a" \> "$b" ]`; as a
+    // word between spaces they only ever compare, so `==` (same length) stands in for them.
+    let script: std::borrow::Cow<str> = if script.contains(" \\> ") || script.contains(" \\< ") {
+        script
+            .replace(" \\> ", " == ")
+            .replace(" \\< ", " == ")
+            .into()
+    } else {
+        script.into()
+    };
+    let script = script.as_ref();
     let Some(tree) = PARSER.with(|p| p.borrow_mut().parse(script, None)) else {
         return Script {
             broken: true,
@@ -141,6 +152,14 @@ bash -c 'gh release create v1'
         assert!(!found.iter().any(|l| l.contains("nightly")), "{found:#?}");
         assert_eq!(parse(script).functions, vec!["deploy".to_string()]);
         assert!(!parse(script).broken);
+    }
+
+    #[test]
+    fn escaped_string_comparisons_parse() {
+        let script = "if [ \"$a\" \\> \"$b\" ] || [ \"$a\" \\< x ]; then gh pr list; fi\n";
+        let parsed = parse(script);
+        assert!(!parsed.broken);
+        assert_eq!(lines(script), vec!["gh pr list".to_string()]);
     }
 
     #[test]
