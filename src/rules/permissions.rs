@@ -690,11 +690,6 @@ static GHCR_LOGIN: LazyLock<Regex> = LazyLock::new(|| {
 static GH_REPO_FLAG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(\bgh(?:\s+[a-z-]+)?)\s+(?:-R|--repo)(?:=|\s+)\S+"#).expect("valid regex")
 });
-/// `${{ github.action_path }}`, which equals `$GITHUB_ACTION_PATH`.
-static ACTION_PATH_EXPRESSION: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\$\{\{\s*github\.action_path\s*\}\}").expect("valid regex"));
-static EXPRESSION: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\$\{\{.*?\}\}").expect("valid regex"));
 static METHOD_FLAG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:-X|--method|--request)\s*=?\s*([A-Za-z]+)").expect("valid regex")
 });
@@ -1821,9 +1816,7 @@ impl<'a> Context<'a> {
     /// simple command counts, wherever it sits (substitutions, heredocs, `bash -c '...'`,
     /// functions); a script the shell grammar cannot parse is unreadable as a whole.
     fn unreadable(&self, script: &str, exposure: Exposure) -> Option<String> {
-        // Expressions are filled in before the shell runs; their spaces split no words.
-        let script = ACTION_PATH_EXPRESSION.replace_all(script, "$$GITHUB_ACTION_PATH");
-        let script = EXPRESSION.replace_all(&script, "X");
+        let script = shell::prepare(script);
         let parsed = shell::parse(&script);
         if parsed.broken && exposure == Exposure::Credentials {
             // Only its lines are left to tell whether it may push.

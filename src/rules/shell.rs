@@ -3,8 +3,13 @@
 //! functions, subshells, command and process substitutions, heredoc bodies), with its
 //! environment prefix and arguments.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::LazyLock;
 
+use regex::Regex;
 use tree_sitter::{Node, Parser};
 
 /// One simple command of a script.
@@ -41,11 +46,53 @@ thread_local! {
     });
 }
 
-/// Parses `script` (GitHub expressions already replaced by plain words).
-pub fn parse(script: &str) -> Script {
-    // tree-sitter-bash rejects the escaped string comparisons of `[ "$a" \> "$b" ]`; as a
+/// `${{ github.action_path }}`, which equals `$GITHUB_ACTION_PATH`.
+static ACTION_PATH_EXPRESSION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\$\{\{\s*github\.action_path\s*\}\}").expect("valid regex"));
+/// Any GitHub expression.
+static EXPRESSION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\$\{\{.*?\}\}").expect("valid regex"));
+
+/// A `run:` script as the shell receives it: each GitHub expression is filled in before the
+/// shell runs, so it stands as one plain word (`X`; its spaces split no words), and
+/// `${{ github.action_path }}` as the `$GITHUB_ACTION_PATH` it equals.
+pub fn prepare(script: &str) -> Cow<'_, str> {
+    if !script.contains("${{") {
+        return script.into();
+    }
+    let script = ACTION_PATH_EXPRESSION.replace_all(script, "$$GITHUB_ACTION_PATH");
+    EXPRESSION.replace_all(&script, "X").into_owned().into()
+}
+
+/// How many parsed scripts a thread keeps: the rules and the permission analysis of one file
+/// ask for the same scripts, and a file rarely has more.
+const KEPT: usize = 256;
+
+thread_local! {
+    static PARSED: RefCell<HashMap<String, Rc<Script>>> = RefCell::new(HashMap::new());
+}
+
+/// Parses a [`prepare`]d script. Each script is parsed once however many readers ask: the
+/// result is kept for the thread's next [`KEPT`] scripts.
+pub fn parse(script: &str) -> Rc<Script> {
+    if let Some(found) = PARSED.with(|p| p.borrow().get(script).cloned()) {
+        return found;
+    }
+    let parsed = Rc::new(parse_uncached(script));
+    PARSED.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() >= KEPT {
+            p.clear();
+        }
+        p.insert(script.to_string(), parsed.clone());
+    });
+    parsed
+}
+
+fn parse_uncached(script: &str) -> Script {
+    // tree-sitter-bash rejects the escaped string comparisons of `[ "$a" \\> "$b" ]`; as a
     // word between spaces they only ever compare, so `==` (same length) stands in for them.
-    let script: std::borrow::Cow<str> = if script.contains(" \\> ") || script.contains(" \\< ") {
+    let script: Cow<str> = if script.contains(" \\> ") || script.contains(" \\< ") {
         script
             .replace(" \\> ", " == ")
             .replace(" \\< ", " == ")

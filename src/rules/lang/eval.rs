@@ -669,8 +669,6 @@ fn uses(p: &UsesPattern, value: Option<&Yaml>, vars: &mut Vars) -> bool {
     settle(ok, got, mark)
 }
 
-static EXPRESSION: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\$\{\{[^}]*\}\}").expect("valid regex"));
 static ASSIGNMENT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z_][A-Za-z0-9_]*=").expect("valid regex"));
 
@@ -692,7 +690,7 @@ impl Scripts {
         if let Some(found) = self.0.borrow().get(script) {
             return found.clone();
         }
-        let filled = EXPRESSION.replace_all(script, "X");
+        let filled = crate::rules::shell::prepare(script);
         let parsed: Vec<Simple> = crate::rules::shell::parse(&filled)
             .commands
             .iter()
