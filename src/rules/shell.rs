@@ -210,6 +210,15 @@ bash -c 'gh release create v1'
     }
 
     #[test]
+    fn a_script_is_parsed_once_and_expressions_are_one_word() {
+        let script = prepare("gh pr comment ${{ format('{0}', github.event.number) }} --body x");
+        assert_eq!(script, "gh pr comment X --body x");
+        assert!(Rc::ptr_eq(&parse(&script), &parse(&script)));
+        let action = prepare("${{ github.action_path }}/run.sh");
+        assert_eq!(action, "$GITHUB_ACTION_PATH/run.sh");
+    }
+
+    #[test]
     fn a_syntax_error_is_reported() {
         assert!(parse("if then fi (((").broken);
     }
