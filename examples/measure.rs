@@ -6,7 +6,8 @@
 //! The corpora's repositories are public: `--public` measures them as such (`--visibility
 //! public`), without the reads only a private repository needs a scope for.
 //! Usage: cargo run --release --example measure -- ../shared/corpus-2 [--top N] [--reason TEXT]
-//! [--public]
+//! [--public]. `--reason surplus` lists the scopes granted beyond the maintainers' blocks,
+//! `--reason granted` every scope granted, `--reason corpus` the jobs that lack a corpus file.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -124,6 +125,18 @@ fn main() {
                         *granted
                             .entry(format!("{scope}: {}", grant.level.as_str()))
                             .or_default() += 1;
+                        if show.as_deref() == Some("granted") {
+                            println!(
+                                "  {}: job `{}` {scope}: {} ({})",
+                                wf_path
+                                    .strip_prefix(root.parent().unwrap_or(root))
+                                    .unwrap_or(wf_path)
+                                    .display(),
+                                job.id,
+                                grant.level.as_str(),
+                                grant.reasons.join("; ")
+                            );
+                        }
                     }
                     if let Some(block) = &job.permissions {
                         let declared = ghfix::rules::permissions::granted(block);

@@ -19,7 +19,7 @@ use crate::rules::knowledge::{
 };
 use crate::rules::shell;
 use crate::workflow::model::shorten;
-use crate::workflow::token::{is_github_token, token_vars};
+use crate::workflow::token::{carry, is_github_token, token_vars};
 use crate::workflow::{Job, Step, Workflow};
 
 /// One scope a job needs, and why.
@@ -680,9 +680,17 @@ const NODE_BUILTINS: &[&str] = &[
 const CLIENT_HELPERS: &[&str] = &[
     "rest", "paginate", "request", "graphql", "hook", "log", "auth",
 ];
-/// A command line that logs in to ghcr.io (docker's, podman's, buildah's or helm's login).
+/// A write to the step outputs or the environment of later steps.
+static HANDOFF: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"GITHUB_(?:OUTPUT|ENV)\b|::set-(?:output|env)\b").expect("valid regex")
+});
+/// A command substitution without one inside (`$(gh api ...)`): its output is what is written.
+static SUBSTITUTION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\$\([^()]*\)|`[^`]*`").expect("valid regex"));
+/// A command line that logs in to a registry (docker's, podman's, buildah's or helm's login);
+/// with the job's token, that is one of GitHub's registries.
 static GHCR_LOGIN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:(?:docker|podman|buildah)\s+login|helm\s+registry\s+login)\b.*\bghcr\.io\b")
+    Regex::new(r"\b(?:(?:docker|podman|buildah)\s+login|helm\s+registry\s+login)\b")
         .expect("valid regex")
 });
 /// gh's `-R`/`--repo` flag before the command group or right after it (`gh -R o/r release
@@ -693,6 +701,24 @@ static GH_REPO_FLAG: LazyLock<Regex> = LazyLock::new(|| {
 static METHOD_FLAG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:-X|--method|--request)\s*=?\s*([A-Za-z]+)").expect("valid regex")
 });
+
+/// `step` with each `${{ env.X }}` that holds the job's token read as the token: first in its
+/// own environment (from the layers around it), then in its inputs and script (from all layers).
+/// `None` when it names no `env.` value.
+fn env_carried(outer_env: &[&[(String, String)]], step: &Step) -> Option<Step> {
+    let mentions = |v: &str| v.contains("env.");
+    let named = step.run.as_deref().is_some_and(mentions)
+        || step.with.iter().chain(&step.env).any(|(_, v)| mentions(v));
+    if !named {
+        return None;
+    }
+    let names = |vars: Vec<String>| -> Vec<String> {
+        vars.into_iter().map(|v| format!("env.{v}")).collect()
+    };
+    let own = step.carrying(&names(token_vars(outer_env.iter().copied())));
+    let all = token_vars(outer_env.iter().copied().chain([own.env.as_slice()]));
+    Some(own.carrying(&names(all)))
+}
 
 /// The environment of a step: workflow, job and step layers, later ones winning.
 fn effective_env(layers: &[&[(String, String)]]) -> BTreeMap<String, String> {
@@ -840,7 +866,7 @@ impl<'a> Context<'a> {
     pub fn job(&self, wf: &Workflow, job: &Job) -> Needs {
         let mut needs = Needs::default();
         if let Some(uses) = &job.uses {
-            self.reusable_call(uses, &mut needs, 0);
+            self.reusable_call(uses, &job.token_carriers(), &mut needs, 0);
             return needs;
         }
         for (image, password) in &job.images {
@@ -871,7 +897,10 @@ impl<'a> Context<'a> {
         needs
     }
 
-    fn reusable_call(&self, uses: &str, needs: &mut Needs, depth: usize) {
+    /// What a job calling the reusable workflow `uses` needs. `carried` names the inputs and
+    /// secrets the call hands the job's token as (`inputs.token`): inside the called workflow
+    /// they read as the token.
+    fn reusable_call(&self, uses: &str, carried: &[String], needs: &mut Needs, depth: usize) {
         if depth > 4 {
             needs
                 .unknown
@@ -879,24 +908,26 @@ impl<'a> Context<'a> {
             return;
         }
         let Some(local) = uses.strip_prefix("./") else {
-            self.remote_call(uses, needs, depth);
+            self.remote_call(uses, carried, needs, depth);
             return;
         };
-        let Some(doc) = self.load_local(local, "reusable workflow", needs) else {
+        let Some(doc) = self.load_local(local, "reusable workflow", carried, needs) else {
             return;
         };
-        self.callee(&doc, uses, needs, depth);
+        self.callee(&doc, uses, !carried.is_empty(), needs, depth);
     }
 
     /// A reusable workflow of another repository, when `--online` fetched it: analysed like a
     /// local one, except that what it names by local path (`./...`) is not followed.
-    fn remote_call(&self, uses: &str, needs: &mut Needs, depth: usize) {
+    fn remote_call(&self, uses: &str, carried: &[String], needs: &mut Needs, depth: usize) {
         let Some(text) = self.kb.remote_workflows.get(&uses.to_lowercase()) else {
             needs
                 .unknown
                 .push(format!("calls the remote reusable workflow `{uses}`"));
             return;
         };
+        let text = carry(text, carried);
+        let text = text.as_ref();
         let Some(doc) = first_document(text) else {
             needs.unknown.push(format!(
                 "the remote reusable workflow `{uses}` is not valid YAML"
@@ -904,15 +935,23 @@ impl<'a> Context<'a> {
             return;
         };
         let elsewhere = Repo::default();
-        Context::new(self.kb, &elsewhere, text).callee(&doc, uses, needs, depth);
+        Context::new(self.kb, &elsewhere, text).callee(
+            &doc,
+            uses,
+            !carried.is_empty(),
+            needs,
+            depth,
+        );
     }
 
-    /// What a job calling the reusable workflow `doc` (named `uses`) must grant.
-    fn callee(&self, doc: &Yaml, uses: &str, needs: &mut Needs, depth: usize) {
+    /// What a job calling the reusable workflow `doc` (named `uses`) must grant; `carried`:
+    /// whether the call hands the called workflow the caller's token as an input or a secret.
+    fn callee(&self, doc: &Yaml, uses: &str, carried: bool, needs: &mut Needs, depth: usize) {
         let callee = Workflow::from_yaml(doc);
         for job in &callee.jobs {
             // A callee job's own block (or the callee's top-level block) is what it will ask
-            // for; the caller must grant at least that.
+            // for; the caller must grant at least that. A token the caller hands over is not
+            // bounded by that block: what the steps do with it counts too.
             let declared = job.permissions.as_ref().or(callee.permissions.as_ref());
             if let Some(block) = declared {
                 for (scope, level) in granted(block) {
@@ -922,11 +961,13 @@ impl<'a> Context<'a> {
                         format!("declared by job `{}` of {uses}", job.id),
                     );
                 }
-                continue;
+                if !carried {
+                    continue;
+                }
             }
             let mut inner = if let Some(u) = &job.uses {
                 let mut n = Needs::default();
-                self.reusable_call(u, &mut n, depth + 1);
+                self.reusable_call(u, &job.token_carriers(), &mut n, depth + 1);
                 n
             } else {
                 self.job(&callee, job)
@@ -943,9 +984,16 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// Reads and loads a local reusable workflow or action (`what` names it in reasons); when it
-    /// cannot, records why the job is not fully understood.
-    fn load_local(&self, relative: &str, what: &str, needs: &mut Needs) -> Option<Yaml> {
+    /// Reads and loads a local reusable workflow or action (`what` names it in reasons), with
+    /// the values in `carried` read as the job's token; when it cannot, records why the job is
+    /// not fully understood.
+    fn load_local(
+        &self,
+        relative: &str,
+        what: &str,
+        carried: &[String],
+        needs: &mut Needs,
+    ) -> Option<Yaml> {
         let Some(text) = self.read_local(relative) else {
             needs
                 .unknown
@@ -953,7 +1001,7 @@ impl<'a> Context<'a> {
             return None;
         };
         self.pins.borrow_mut().extend(pins(&text));
-        let doc = first_document(&text);
+        let doc = first_document(&carry(&text, carried));
         if doc.is_none() {
             needs
                 .unknown
@@ -1002,6 +1050,14 @@ impl<'a> Context<'a> {
         needs: &mut Needs,
         depth: usize,
     ) {
+        let carried;
+        let step = match env_carried(outer_env, step) {
+            Some(s) => {
+                carried = s;
+                &carried
+            }
+            None => step,
+        };
         let layers: Vec<&[(String, String)]> = outer_env
             .iter()
             .copied()
@@ -1141,9 +1197,9 @@ impl<'a> Context<'a> {
                     format!("{}: use GitHub Packages as a NuGet source", step_ref(label)),
                 );
             }
-            if name == "docker/login-action"
-                && given("registry").is_some_and(|r| r.contains("ghcr.io"))
-                && given("password").is_some_and(is_github_token)
+            // The job's token logs in to GitHub's registries only: a login made with it is one to
+            // ghcr.io, whatever an expression in `registry` names.
+            if name == "docker/login-action" && given("password").is_some_and(is_github_token)
                 || facts.registry_login && uses_job_token
             {
                 state.ghcr_login = true;
@@ -1154,10 +1210,10 @@ impl<'a> Context<'a> {
                 }
                 let mut counts = match need.via {
                     Via::Token => uses_job_token,
-                    // Packages are reached with GITHUB_TOKEN only through a registry login with it.
-                    Via::Job if need.permissions.contains_key("packages") => {
-                        state.ghcr_login || uses_job_token
-                    }
+                    // Packages are reached with GITHUB_TOKEN only through a registry login with it
+                    // (the action's own token input, if any, serves another purpose: the git
+                    // build context of docker/build-push-action).
+                    Via::Job if need.permissions.contains_key("packages") => state.ghcr_login,
                     Via::Job => true,
                 };
                 if counts && !need.events.is_empty() {
@@ -1398,7 +1454,7 @@ impl<'a> Context<'a> {
                 .push(format!("local actions nest too deep at `{uses}`"));
             return;
         }
-        let Some(root) = self.load_local(local, "local action", needs) else {
+        let Some(root) = self.load_local(local, "local action", &[], needs) else {
             return;
         };
         // Inputs that carry the token (given, or defaulting to it) read as the token inside.
@@ -1435,24 +1491,9 @@ impl<'a> Context<'a> {
             needs.unknown.push(why);
             return;
         };
-        let substitute = |s: &str| {
-            carried.iter().fold(s.to_string(), |acc, name| {
-                acc.replace(&format!("inputs.{name}"), "github.token")
-            })
-        };
+        let carried: Vec<String> = carried.iter().map(|n| format!("inputs.{n}")).collect();
         for inner in steps {
-            let mut inner = inner.clone();
-            inner.with = inner
-                .with
-                .iter()
-                .map(|(k, v)| (k.clone(), substitute(v)))
-                .collect();
-            inner.env = inner
-                .env
-                .iter()
-                .map(|(k, v)| (k.clone(), substitute(v)))
-                .collect();
-            inner.run = inner.run.as_deref().map(substitute);
+            let mut inner = inner.carrying(&carried);
             inner.label = format!("{} > {}", step.label, inner.label);
             let layers: Vec<&[(String, String)]> = outer_env
                 .iter()
@@ -1695,6 +1736,14 @@ impl<'a> Context<'a> {
             let line = line.as_ref();
             if line.starts_with('#') || line.is_empty() {
                 continue;
+            }
+            // The token itself written where later steps take it under another name.
+            if HANDOFF.is_match(line) && refers_to_token(&SUBSTITUTION.replace_all(line, "")) {
+                needs.unknown.push(format!(
+                    "step `{label}` hands the token on to later steps (`{}`), which ghfix does \
+                     not follow",
+                    clip(line)
+                ));
             }
             // REST calls through gh api or curl: the endpoint decides the scope.
             if let Some(args) = GH_API.captures(line).map(|c| c[1].to_string()) {
@@ -2434,6 +2483,10 @@ const REVIEW_CLASSES: &[(&[&str], &str)] = &[
         "action that may push with the job's ghcr.io login",
     ),
     (&["remote reusable workflow"], "remote reusable workflow"),
+    (
+        &["hands the token on to later steps"],
+        "token handed on to later steps",
+    ),
     (&["GraphQL", "cannot map"], "unmapped API call"),
     (&["cannot be"], "needs rights GITHUB_TOKEN cannot have"),
     (
@@ -2594,6 +2647,91 @@ mod tests {
                 let needs = job_needs(&format!("      - uses: actions/checkout@v4\n{step}"), &[]);
                 assert!(needs.is_known(), "{step}: {:?}", needs.unknown);
             }
+        }
+    }
+
+    #[test]
+    fn the_token_under_another_name_is_still_the_token() {
+        // Through an environment variable named in an input.
+        let pr = "      - uses: peter-evans/create-pull-request@v7\n        with:\n          \
+                  token: ${{ env.T }}\n        env:\n          T: ${{ github.token }}\n";
+        let needs = job_needs(pr, &[]);
+        assert!(needs.is_known(), "{:?}", needs.unknown);
+        assert_eq!(scopes(&needs), ["contents: write", "pull-requests: write"]);
+        // Through a step output or the environment of later steps: not followed, so review.
+        for sink in ["\"$GITHUB_OUTPUT\"", "$GITHUB_ENV"] {
+            let step = format!("      - run: echo \"t=${{{{ github.token }}}}\" >> {sink}\n");
+            assert_review(&job_needs(&step, &[]), "hands the token on to later steps");
+        }
+        // The output of a command run with it is not the token.
+        let step =
+            "      - run: echo \"n=$(gh pr list --json number)\" >> \"$GITHUB_OUTPUT\"\n        \
+                    env:\n          GH_TOKEN: ${{ github.token }}\n";
+        assert!(job_needs(step, &[]).is_known());
+    }
+
+    #[test]
+    fn a_token_handed_to_a_called_workflow_counts_for_the_caller() {
+        let called = "on:\n  workflow_call:\n    secrets:\n      token: {}\n    inputs:\n      \
+                      gh: {type: string}\n\
+                      permissions: {}\n\
+                      jobs:\n  pr:\n    runs-on: x\n    steps:\n      \
+                      - uses: peter-evans/create-pull-request@v7\n        with:\n          \
+                      token: ${{ secrets.token }}\n      \
+                      - run: gh issue comment 1 --body x\n        env:\n          \
+                      GH_TOKEN: ${{ inputs.gh }}\n";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".github/workflows/called.yml");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, called).unwrap();
+        let kb = Knowledge::embedded().unwrap();
+        let repo = Repo::at(Some(dir.path().to_path_buf()));
+        for (call, want) in [
+            (
+                "secrets:\n      token: ${{ secrets.GITHUB_TOKEN }}\n    with:\n      gh: ${{ github.token }}",
+                vec!["contents: write", "issues: write", "pull-requests: write"],
+            ),
+            // Another token: the called workflow's own block bounds what it gets.
+            ("secrets:\n      token: ${{ secrets.PAT }}", vec![]),
+        ] {
+            let text = format!(
+                "on: push\njobs:\n  call:\n    uses: ./.github/workflows/called.yml\n    {call}\n"
+            );
+            let docs = crate::cst::load::load_text(&text).unwrap();
+            let wf = Workflow::from_yaml(&docs[0]);
+            let needs = Context::new(&kb, &repo, &text).job(&wf, &wf.jobs[0]);
+            assert!(needs.is_known(), "{:?}", needs.unknown);
+            assert_eq!(scopes(&needs), want, "{call}");
+        }
+    }
+
+    #[test]
+    fn an_image_push_needs_packages_only_after_a_login_with_the_token() {
+        let push = "      - uses: docker/build-push-action@v6\n        with:\n          \
+                    context: .\n          push: true\n";
+        let login = |registry: &str, password: &str| {
+            format!(
+                "      - uses: docker/login-action@v3\n        with:\n          \
+                 registry: {registry}\n          password: {password}\n"
+            )
+        };
+        for (before, packages) in [
+            // A registry named through a variable: the job's token logs in to GitHub's only.
+            (login("${{ env.REGISTRY }}", "${{ github.token }}"), true),
+            (login("ghcr.io", "${{ secrets.CR_PAT }}"), false),
+            (
+                login("123.dkr.ecr.us-east-1.amazonaws.com", "${{ secrets.AWS }}"),
+                false,
+            ),
+            (String::new(), false),
+        ] {
+            let needs = job_needs(&format!("{before}{push}"), &[]);
+            assert!(needs.is_known(), "{:?}", needs.unknown);
+            assert_eq!(
+                scopes(&needs).contains(&"packages: write".to_string()),
+                packages,
+                "{before}"
+            );
         }
     }
 

@@ -4,6 +4,7 @@
 use yaml_rust2::Yaml;
 
 use crate::cst::Path;
+use crate::workflow::token::{carry, is_github_token};
 
 /// `text` in at most `max` characters: cut, with `...` marking the cut, when it is longer.
 pub fn shorten(text: &str, max: usize) -> String {
@@ -95,6 +96,22 @@ pub struct Step {
 }
 
 impl Step {
+    /// The step with each reference to a value in `names` that holds the job's token
+    /// (`inputs.token`, `env.GH`) read as `github.token`, in its inputs, environment and script.
+    pub fn carrying(&self, names: &[String]) -> Step {
+        let pairs = |p: &[(String, String)]| -> Vec<(String, String)> {
+            p.iter()
+                .map(|(k, v)| (k.clone(), carry(v, names).into_owned()))
+                .collect()
+        };
+        Step {
+            with: pairs(&self.with),
+            env: pairs(&self.env),
+            run: self.run.as_deref().map(|r| carry(r, names).into_owned()),
+            ..self.clone()
+        }
+    }
+
     /// The action it uses, lowercase and without its ref (`actions/checkout`).
     pub fn action(&self) -> Option<String> {
         let uses = self.uses.as_deref()?;
@@ -117,10 +134,29 @@ pub struct Job {
     pub steps: Vec<Step>,
     /// `uses:` of a job that calls a reusable workflow.
     pub uses: Option<String>,
+    /// `with:` of such a job.
+    pub with: Vec<(String, String)>,
     /// `secrets:` of such a job (`inherit` or a mapping).
     pub secrets: Option<Yaml>,
     /// Container and service images with the password used to pull them.
     pub images: Vec<(String, Option<String>)>,
+}
+
+impl Job {
+    /// What a job that calls a reusable workflow hands it the job's token as: `inputs.<name>`
+    /// and `secrets.<name>` of the called workflow.
+    pub fn token_carriers(&self) -> Vec<String> {
+        let secrets = pairs(self.secrets.as_ref());
+        let named = |kind: &str, p: &[(String, String)]| -> Vec<String> {
+            p.iter()
+                .filter(|(_, v)| is_github_token(v))
+                .map(|(k, _)| format!("{kind}.{k}"))
+                .collect()
+        };
+        let mut names = named("inputs", &self.with);
+        names.extend(named("secrets", &secrets));
+        names
+    }
 }
 
 /// A workflow file, or a composite action's `runs.steps`.
@@ -232,6 +268,7 @@ impl Workflow {
                     &RunDefaults::default(),
                 ),
                 uses: None,
+                with: Vec::new(),
                 secrets: None,
                 images: Vec::new(),
             });
@@ -253,6 +290,7 @@ impl Workflow {
                     permissions: get(job, "permissions").cloned(),
                     env: pairs(get(job, "env")),
                     uses: get(job, "uses").and_then(scalar),
+                    with: pairs(get(job, "with")),
                     secrets: get(job, "secrets").cloned(),
                     images,
                 });
