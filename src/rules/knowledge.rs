@@ -165,6 +165,10 @@ pub struct ActionFacts {
     /// `crane auth login`): what they do with it is then judged as if they held the token.
     #[serde(default)]
     pub registry_login: bool,
+    /// For a checkout: when it leaves its token in the git configuration for the job's later
+    /// git commands (actions/checkout's `persist-credentials` not `false`). The latest checkout
+    /// decides which credentials git finds.
+    pub persists_credentials: Option<Condition>,
     /// Where the facts were read: `owner/repo@commit` of the action.yml and README.
     pub source: Option<String>,
     /// The major versions the facts hold for; absent means every major version stored in the

@@ -1180,8 +1180,10 @@ impl<'a> Context<'a> {
                     (a, b) => a.is_some_and(is_github_token) || b.is_some_and(is_github_token),
                 }
             });
-            if name == "actions/checkout" {
-                let persist = given("persist-credentials").is_none_or(|v| v != "false");
+            // The latest checkout decides which credentials git finds (a second checkout with
+            // another token is usually where the job pushes).
+            if facts.persists_credentials.is_some() {
+                let persist = condition_holds(&facts.persists_credentials, &step.with);
                 state.git_uses_token = Some(uses_job_token && persist);
             }
             if name == "actions/setup-dotnet"
@@ -1416,8 +1418,9 @@ impl<'a> Context<'a> {
                 false,
             );
         }
-        if uses.eq_ignore_ascii_case("actions/checkout") {
-            // Its credentials may be persisted for the job's later git commands.
+        if facts.persists_credentials.is_some() && default_token {
+            // A checkout run with inputs unseen may persist its credentials for the job's later
+            // git commands.
             state.git_uses_token = Some(true);
         }
         Ok(())
@@ -2775,6 +2778,17 @@ mod tests {
                 None => assert_review(&needs, "login made with the token"),
             }
         }
+    }
+
+    #[test]
+    fn a_checkout_action_that_persists_its_token_is_known_by_its_entry() {
+        let checkout = "      - uses: namespacelabs/nscloud-checkout-action@v8\n";
+        let needs = job_needs(&format!("{checkout}      - run: git push\n"), &[]);
+        assert_eq!(scopes(&needs), ["contents: write"]);
+        let unpersisted =
+            format!("{checkout}        with:\n          persist-credentials: false\n");
+        let needs = job_needs(&format!("{unpersisted}      - run: git push\n"), &[]);
+        assert_eq!(scopes(&needs), ["contents: read"]);
     }
 
     #[test]
