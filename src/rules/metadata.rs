@@ -54,9 +54,17 @@ fn walk(root: &Path, at: &Path, out: &mut BTreeMap<String, BTreeMap<String, Inde
     }
 }
 
+/// Whether an entry's `source` names the commit it was read at (`owner/repo@<40 hex>`).
+fn read_at_commit(source: Option<&str>) -> bool {
+    source
+        .and_then(|s| s.rsplit_once('@'))
+        .is_some_and(|(_, c)| c.len() == 40 && c.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
 /// The mismatches between the knowledge base and the metadata in `meta` (one line each, naming
 /// the action, the version and what differs). Entries for actions `meta` lacks, or holds only
-/// at HEAD while the entry names majors, are not checked.
+/// at HEAD while the entry names majors, are not checked; nor are entries for a major `meta`
+/// does not store that name the commit they were read at.
 pub fn mismatches(
     kb: &Knowledge,
     meta: &BTreeMap<String, BTreeMap<String, IndexRecord>>,
@@ -80,9 +88,10 @@ pub fn mismatches(
                 _ => true,
             })
             .collect();
-        // Metadata of HEAD only (a stored copy without tags) cannot speak for a major version.
+        // Metadata of HEAD only (a stored copy without tags) cannot speak for a major version;
+        // nor can the stored majors for one read at its own tag (`source` names the commit).
         let tagged = versions.keys().any(|v| v != "head");
-        if held.is_empty() && tagged {
+        if held.is_empty() && tagged && !read_at_commit(facts.source.as_deref()) {
             out.push(format!(
                 "{key}: none of the entry's majors is stored ({})",
                 versions.keys().cloned().collect::<Vec<_>>().join(", ")
