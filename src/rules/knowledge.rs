@@ -342,6 +342,11 @@ struct IndexFile {
     actions: BTreeMap<String, IndexEntry>,
 }
 
+/// Whether a `uses:` ref (or a `source`'s) is a full commit SHA: 40 hex digits.
+pub fn is_commit(reference: &str) -> bool {
+    reference.len() == 40 && reference.chars().all(|c| c.is_ascii_hexdigit())
+}
+
 /// The major version a `uses:` ref names: `v4`, `v4.2.1`, `4` -> 4; a commit SHA takes the
 /// version from `comment` (`# v4.2.1` after the ref); a branch name tells none.
 pub fn major_of(uses: &str, comment: Option<&str>) -> Option<u32> {
@@ -825,7 +830,7 @@ impl Knowledge {
                 return Some(*m);
             }
             let short = reference.get(..12)?;
-            if reference.len() != 40 || !reference.chars().all(|c| c.is_ascii_hexdigit()) {
+            if !is_commit(reference) {
                 return None;
             }
             let table = self.commit_majors.get_or_init(|| {

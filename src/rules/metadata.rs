@@ -58,7 +58,7 @@ fn walk(root: &Path, at: &Path, out: &mut BTreeMap<String, BTreeMap<String, Inde
 fn read_at_commit(source: Option<&str>) -> bool {
     source
         .and_then(|s| s.rsplit_once('@'))
-        .is_some_and(|(_, c)| c.len() == 40 && c.chars().all(|c| c.is_ascii_hexdigit()))
+        .is_some_and(|(_, c)| crate::rules::knowledge::is_commit(c))
 }
 
 /// The mismatches between the knowledge base and the metadata in `meta` (one line each, naming

@@ -144,7 +144,7 @@ impl Fetcher {
             let Some((name, sha)) = uses.rsplit_once('@') else {
                 continue;
             };
-            let sha_pin = sha.len() == 40 && sha.chars().all(|c| c.is_ascii_hexdigit());
+            let sha_pin = crate::rules::knowledge::is_commit(sha);
             let mut parts = name.splitn(3, '/');
             if let (true, None, Some(owner), Some(repo)) =
                 (sha_pin, kb.major(uses, None), parts.next(), parts.next())
@@ -367,7 +367,7 @@ impl Fetcher {
 /// The cached text, if present and still trusted for `git_ref`.
 fn fresh(path: &Path, git_ref: &str) -> Option<String> {
     let meta = std::fs::metadata(path).ok()?;
-    let pinned = git_ref.len() == 40 && git_ref.chars().all(|c| c.is_ascii_hexdigit());
+    let pinned = crate::rules::knowledge::is_commit(git_ref);
     let age = meta
         .modified()
         .ok()

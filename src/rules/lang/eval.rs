@@ -645,7 +645,7 @@ fn uses(p: &UsesPattern, value: Option<&Yaml>, vars: &mut Vars) -> bool {
         UsesPattern::Parts(parts) => {
             let s = |v: &str| Yaml::String(v.to_string());
             let local = text.starts_with("./") || text.starts_with("../");
-            let pinned = reference.len() == 40 && reference.chars().all(|c| c.is_ascii_hexdigit());
+            let pinned = crate::rules::knowledge::is_commit(&reference);
             opt(&parts.action, Some(&s(&action)), got)
                 && opt(&parts.owner, Some(&s(&owner)), got)
                 && opt(&parts.repo, Some(&s(&repo)), got)
